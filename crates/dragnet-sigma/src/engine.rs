@@ -1,0 +1,572 @@
+//! The engine: loads rule files, compiles them, routes each event to the rules of its
+//! logsource, evaluates them and emits findings.
+
+use crate::logsource::{LogsourceMap, Route, Routing};
+use crate::matcher::EvalCtx;
+use crate::modifiers::Placeholders;
+use crate::rule::{parse_document, CorrelationRule, Detection, FilterRule, RuleDoc, SigmaRule};
+use crate::yaml::{parse_documents, Node, NodeKind};
+use crate::RuleError;
+use dragnet_event::{Detector, Event, Finding, RuleMeta, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Fields copied into a finding's `details` when the event has them (plus the rule's own
+/// `fields`).
+const KEY_FIELDS: &[&str] = &[
+    "EventID",
+    "Channel",
+    "Image",
+    "CommandLine",
+    "ParentImage",
+    "ParentCommandLine",
+    "OriginalFileName",
+    "User",
+    "TargetFilename",
+    "TargetObject",
+    "Details",
+    "SourceImage",
+    "TargetImage",
+    "GrantedAccess",
+    "ImageLoaded",
+    "PipeName",
+    "DestinationIp",
+    "DestinationPort",
+    "DestinationHostname",
+    "QueryName",
+    "ServiceName",
+    "ImagePath",
+    "ServiceFileName",
+    "TaskName",
+    "NewProcessName",
+    "ParentProcessName",
+    "SubjectUserName",
+    "TargetUserName",
+    "IpAddress",
+    "WorkstationName",
+    "LogonType",
+    "ScriptBlockText",
+    "Hashes",
+];
+const MAX_DETAIL_CHARS: usize = 2048;
+
+/// Options for loading rules.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// Values for `%placeholders%` (`expand` modifier).
+    pub placeholders: Placeholders,
+    /// Extra logsource map entries.
+    pub logsources: Option<LogsourceMap>,
+}
+
+/// A rule that made it through compilation, with where it runs.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub rule: SigmaRule,
+    pub routing: Routing,
+    /// Filters (meta rules) that apply: the rule matches only when none of them does.
+    pub filters: Vec<Arc<FilterRule>>,
+    /// Fields correlations need from this rule's events (group-by, aliases, value fields).
+    pub extra_fields: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RouteRef {
+    rule: u32,
+    /// Index into the rule's routes; `u32::MAX` for any-Windows rules.
+    route: u32,
+}
+
+#[derive(Default, Debug)]
+struct ChannelIndex {
+    by_event_id: HashMap<i64, Vec<RouteRef>>,
+    any: Vec<RouteRef>,
+}
+
+/// Compiled rules, ready to run on events.
+#[derive(Default)]
+pub struct Engine {
+    rules: Vec<CompiledRule>,
+    by_channel: HashMap<String, ChannelIndex>,
+    by_channel_lower: HashMap<String, String>,
+    any_windows: Vec<RouteRef>,
+    correlations: Vec<CorrelationRule>,
+    filters: Vec<Arc<FilterRule>>,
+}
+
+/// Rule files under a path: the file itself, or every `.yml`/`.yaml` below a directory
+/// (sorted, deterministic).
+pub fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if path.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(out);
+    }
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Collects rules from files and texts, then compiles them into an [`Engine`].
+#[derive(Default)]
+pub struct EngineBuilder {
+    opts: LoadOptions,
+    detections: Vec<SigmaRule>,
+    filters: Vec<FilterRule>,
+    correlations: Vec<CorrelationRule>,
+    pub errors: Vec<RuleError>,
+    files: usize,
+}
+
+impl EngineBuilder {
+    pub fn new(opts: LoadOptions) -> Self {
+        EngineBuilder {
+            opts,
+            ..Default::default()
+        }
+    }
+
+    /// Number of rule files read so far.
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// Add every rule file under `path`. An unreadable path is an error; bad rules are
+    /// collected in `errors`.
+    pub fn add_path(&mut self, path: &Path) -> std::io::Result<()> {
+        for f in rule_files(path)? {
+            match std::fs::read(&f) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    self.add_text(&text, &f.to_string_lossy());
+                }
+                Err(e) => self.errors.push(RuleError {
+                    path: f.clone(),
+                    line: None,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    /// Add the rules of one YAML text (one or more documents). `origin` names it in errors
+    /// and findings.
+    pub fn add_text(&mut self, text: &str, origin: &str) {
+        self.files += 1;
+        let docs = match parse_documents(text) {
+            Ok(d) => d,
+            Err(e) => {
+                self.errors.push(RuleError {
+                    path: origin.into(),
+                    line: Some(e.line),
+                    message: format!("YAML: {}", e.message),
+                });
+                return;
+            }
+        };
+        let mut global: Option<Node> = None;
+        for doc in docs {
+            // Sigma v1 multi-document `action: global` headers are merged into what follows.
+            match doc.get("action").and_then(Node::as_str) {
+                Some("global") => {
+                    global = Some(doc);
+                    continue;
+                }
+                Some("reset") => {
+                    global = None;
+                    continue;
+                }
+                _ => {}
+            }
+            let doc = match &global {
+                Some(g) => merge(g, &doc),
+                None => doc,
+            };
+            match parse_document(&doc, origin, &self.opts.placeholders) {
+                Ok(RuleDoc::Detection(r)) => self.detections.push(r),
+                Ok(RuleDoc::Filter(f)) => self.filters.push(f),
+                Ok(RuleDoc::Correlation(c)) => self.correlations.push(c),
+                Err(e) => self.errors.push(RuleError {
+                    path: origin.into(),
+                    line: Some(e.line),
+                    message: e.message,
+                }),
+            }
+        }
+    }
+
+    /// Add the embedded rule pack.
+    pub fn add_builtin(&mut self) {
+        for (name, text) in BUILTIN_RULES {
+            self.add_text(text, name);
+        }
+    }
+
+    /// Compile: resolve logsources, attach filters, build the routing index.
+    pub fn build(self) -> (Engine, Vec<RuleError>) {
+        let mut map = LogsourceMap::builtin();
+        if let Some(extra) = self.opts.logsources {
+            map.extend(extra);
+        }
+        let filters: Vec<Arc<FilterRule>> = self.filters.into_iter().map(Arc::new).collect();
+        let mut engine = Engine {
+            correlations: self.correlations,
+            filters: filters.clone(),
+            ..Default::default()
+        };
+        for rule in self.detections {
+            let routing = map.route(&rule.logsource);
+            let applying: Vec<Arc<FilterRule>> = filters
+                .iter()
+                .filter(|f| {
+                    f.rules
+                        .iter()
+                        .any(|r| *r == rule.meta.id || rule.name.as_deref() == Some(r.as_str()))
+                })
+                .cloned()
+                .collect();
+            let extra_fields = correlation_fields(&engine.correlations, &rule);
+            engine.rules.push(CompiledRule {
+                rule,
+                routing,
+                filters: applying,
+                extra_fields,
+            });
+        }
+        engine.index();
+        (engine, self.errors)
+    }
+}
+
+/// The fields correlations read from the findings of `rule`.
+fn correlation_fields(corrs: &[CorrelationRule], rule: &SigmaRule) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let refers = |r: &String| *r == rule.meta.id || rule.name.as_deref() == Some(r.as_str());
+    for c in corrs {
+        let Some(reference) = c.rules.iter().find(|r| refers(r)) else {
+            continue;
+        };
+        let mut add = |f: &str| {
+            if !out.iter().any(|o| o == f) {
+                out.push(f.to_string());
+            }
+        };
+        for g in &c.group_by {
+            let aliased = c
+                .aliases
+                .iter()
+                .find(|(a, _)| a == g)
+                .and_then(|(_, m)| m.iter().find(|(r, _)| r == reference || refers(r)))
+                .map(|(_, f)| f.as_str());
+            add(aliased.unwrap_or(g));
+        }
+        if let Some(f) = &c.condition.field {
+            add(f);
+        }
+    }
+    out
+}
+
+/// Overlay `doc` on `global` (maps merged recursively, `doc` wins).
+fn merge(global: &Node, doc: &Node) -> Node {
+    match (&global.kind, &doc.kind) {
+        (NodeKind::Map(g), NodeKind::Map(d)) => {
+            let mut out: Vec<(String, Node)> = Vec::new();
+            for (k, gv) in g {
+                if k == "action" {
+                    continue;
+                }
+                match d.iter().find(|(dk, _)| dk == k) {
+                    Some((_, dv)) => out.push((k.clone(), merge(gv, dv))),
+                    None => out.push((k.clone(), gv.clone())),
+                }
+            }
+            for (k, dv) in d {
+                if !g.iter().any(|(gk, _)| gk == k) {
+                    out.push((k.clone(), dv.clone()));
+                }
+            }
+            Node {
+                line: doc.line,
+                kind: NodeKind::Map(out),
+            }
+        }
+        _ => doc.clone(),
+    }
+}
+
+impl Engine {
+    /// Load every rule file under `paths` (files or directories). Rules that fail are
+    /// returned as errors and left out; the rest load.
+    pub fn from_paths(paths: &[PathBuf]) -> std::io::Result<(Engine, Vec<RuleError>)> {
+        Self::from_paths_with(paths, LoadOptions::default())
+    }
+
+    pub fn from_paths_with(
+        paths: &[PathBuf],
+        opts: LoadOptions,
+    ) -> std::io::Result<(Engine, Vec<RuleError>)> {
+        let mut b = EngineBuilder::new(opts);
+        for p in paths {
+            b.add_path(p)?;
+        }
+        Ok(b.build())
+    }
+
+    /// The rule pack embedded in the binary.
+    pub fn builtin() -> Engine {
+        let mut b = EngineBuilder::new(LoadOptions::default());
+        b.add_builtin();
+        b.build().0
+    }
+
+    /// Detection rules loaded (routed or not).
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn correlations(&self) -> &[CorrelationRule] {
+        &self.correlations
+    }
+
+    /// A correlator for this engine's correlation rules (None when there are none).
+    pub fn correlator(
+        &self,
+        limits: crate::correlation::CorrelationLimits,
+    ) -> Option<crate::correlation::Correlator> {
+        if self.correlations.is_empty() {
+            return None;
+        }
+        let names: HashMap<String, String> = self
+            .rules
+            .iter()
+            .filter_map(|r| r.rule.name.clone().map(|n| (n, r.rule.meta.id.clone())))
+            .collect();
+        Some(crate::correlation::Correlator::new(
+            &self.correlations,
+            &names,
+            limits,
+        ))
+    }
+
+    pub fn filters(&self) -> &[Arc<FilterRule>] {
+        &self.filters
+    }
+
+    /// Keep only rules for which `keep` is true (e.g. by level or id), then re-index.
+    pub fn retain(&mut self, mut keep: impl FnMut(&SigmaRule) -> bool) {
+        self.rules.retain(|r| keep(&r.rule));
+        self.index();
+    }
+
+    fn index(&mut self) {
+        self.by_channel.clear();
+        self.by_channel_lower.clear();
+        self.any_windows.clear();
+        for (ri, cr) in self.rules.iter().enumerate() {
+            match &cr.routing {
+                Routing::AnyWindows => self.any_windows.push(RouteRef {
+                    rule: ri as u32,
+                    route: u32::MAX,
+                }),
+                Routing::Unrouted(_) => {}
+                Routing::Routes(routes) => {
+                    for (qi, route) in routes.iter().enumerate() {
+                        let rr = RouteRef {
+                            rule: ri as u32,
+                            route: qi as u32,
+                        };
+                        let eids: Option<Vec<i64>> = route
+                            .conditions
+                            .iter()
+                            .find(|(k, _)| k == "EventID")
+                            .map(|(_, v)| v.iter().filter_map(|s| s.trim().parse().ok()).collect());
+                        for ch in &route.channels {
+                            self.by_channel_lower.insert(ch.to_lowercase(), ch.clone());
+                            let idx = self.by_channel.entry(ch.clone()).or_default();
+                            match &eids {
+                                Some(ids) => {
+                                    for id in ids {
+                                        idx.by_event_id.entry(*id).or_default().push(rr);
+                                    }
+                                }
+                                None => idx.any.push(rr),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn channel_index(&self, channel: &str) -> Option<&ChannelIndex> {
+        self.by_channel.get(channel).or_else(|| {
+            self.by_channel_lower
+                .get(&channel.to_lowercase())
+                .and_then(|c| self.by_channel.get(c))
+        })
+    }
+
+    /// Run every routed rule on the event, pushing findings.
+    pub fn detect_into(&self, event: &Event, out: &mut Vec<Finding>) {
+        let Some(channel) = event.channel() else {
+            return;
+        };
+        let mut ctx = EvalCtx::new(event);
+        let mut last_fired = u32::MAX;
+        if let Some(idx) = self.channel_index(channel) {
+            let eid_rules = event
+                .event_id()
+                .and_then(|id| idx.by_event_id.get(&id))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            for rr in idx.any.iter().chain(eid_rules) {
+                if rr.rule == last_fired {
+                    continue;
+                }
+                if self.eval_route(*rr, &mut ctx, out) {
+                    last_fired = rr.rule;
+                }
+            }
+        }
+        for rr in &self.any_windows {
+            self.eval_route(*rr, &mut ctx, out);
+        }
+    }
+
+    fn eval_route<'e>(
+        &'e self,
+        rr: RouteRef,
+        ctx: &mut EvalCtx<'e>,
+        out: &mut Vec<Finding>,
+    ) -> bool {
+        let cr = &self.rules[rr.rule as usize];
+        let route: Option<&'e Route> = match &cr.routing {
+            Routing::Routes(r) => r.get(rr.route as usize),
+            _ => None,
+        };
+        if let Some(route) = route {
+            for (field, values) in &route.conditions {
+                if field == "EventID" {
+                    continue; // guaranteed by the index
+                }
+                let ok = ctx
+                    .event
+                    .get_text(field)
+                    .is_some_and(|t| values.iter().any(|v| v.eq_ignore_ascii_case(&t)));
+                if !ok {
+                    return false;
+                }
+            }
+            ctx.with_fieldmap(&route.fieldmap);
+        } else {
+            ctx.with_fieldmap(&[]);
+        }
+        if !eval_detection(&cr.rule.detection, ctx) {
+            return false;
+        }
+        if cr.filters.iter().any(|f| eval_detection(&f.detection, ctx)) {
+            return false;
+        }
+        out.push(make_finding(cr, ctx));
+        true
+    }
+
+    /// Whether `rule` (by index) matches the event, ignoring routing (for reference checks).
+    pub fn matches_ignoring_route(&self, rule: usize, event: &Event) -> bool {
+        let cr = &self.rules[rule];
+        let ctx = EvalCtx::new(event);
+        eval_detection(&cr.rule.detection, &ctx)
+            && !cr
+                .filters
+                .iter()
+                .any(|f| eval_detection(&f.detection, &ctx))
+    }
+}
+
+/// Evaluate a detection section on the event.
+pub fn eval_detection(det: &Detection, ctx: &EvalCtx<'_>) -> bool {
+    det.condition.eval(&mut |i| {
+        det.selections[i]
+            .branches
+            .iter()
+            .any(|branch| branch.iter().all(|item| item.matches(ctx)))
+    })
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() <= MAX_DETAIL_CHARS {
+        return s.to_string();
+    }
+    let mut end = MAX_DETAIL_CHARS;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+fn make_finding(cr: &CompiledRule, ctx: &EvalCtx<'_>) -> Finding {
+    let event = ctx.event;
+    let rule = &cr.rule;
+    let mut f = Finding::new(
+        Arc::clone(&rule.meta),
+        rule.level,
+        event.time,
+        &event.host,
+        event.provenance.clone(),
+    );
+    for name in KEY_FIELDS
+        .iter()
+        .copied()
+        .chain(cr.rule.fields.iter().map(String::as_str))
+        .chain(cr.extra_fields.iter().map(String::as_str))
+    {
+        if f.details.contains_key(name) {
+            continue;
+        }
+        if let Some(v) = ctx.field(name) {
+            let j = match v {
+                Value::Str(s) => serde_json::Value::String(truncate(s)),
+                other => other.to_json(),
+            };
+            f.details.insert(name.to_string(), j);
+        }
+    }
+    f
+}
+
+impl Detector for Engine {
+    fn name(&self) -> &str {
+        "sigma"
+    }
+    fn detect(&self, event: &Event, out: &mut Vec<Finding>) {
+        self.detect_into(event, out);
+    }
+}
+
+/// Metadata of every detection rule, for listings.
+pub fn rule_metas(engine: &Engine) -> Vec<Arc<RuleMeta>> {
+    engine
+        .rules
+        .iter()
+        .map(|r| Arc::clone(&r.rule.meta))
+        .collect()
+}

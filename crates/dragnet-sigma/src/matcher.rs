@@ -1,0 +1,315 @@
+//! Compiled field matchers and their evaluation on one event.
+//!
+//! This is the per-event hot path: field values are lowercased at most once per event
+//! ([`EvalCtx`] caches them), and every comparison is a plain string or number operation.
+
+use crate::pattern::{fold, TextPattern};
+use dragnet_event::{Event, Timestamp, Value};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::net::IpAddr;
+
+/// One `field|modifiers: values` entry of a selection (or a keyword list when `field` is None).
+#[derive(Debug)]
+pub struct FieldItem {
+    pub field: Option<String>,
+    /// One entry per rule value; each holds the alternatives that value expanded into
+    /// (windash, base64offset, placeholders...), OR-ed.
+    pub alternatives: Vec<Vec<Matcher>>,
+    /// `|all`: every rule value must match (otherwise any).
+    pub all: bool,
+    /// `|neq`: the field must differ from the values.
+    pub negate: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl CmpOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "lt",
+            CmpOp::Lte => "lte",
+            CmpOp::Gt => "gt",
+            CmpOp::Gte => "gte",
+        }
+    }
+    fn test(self, a: f64, b: f64) -> bool {
+        match self {
+            CmpOp::Lt => a < b,
+            CmpOp::Lte => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Gte => a >= b,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// An IPv4 or IPv6 network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    net: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// `10.0.0.0/8`, `fe80::/10`, or a bare address (a /32 or /128).
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
+            None => (s, None),
+        };
+        let net: IpAddr = addr.parse().ok()?;
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Cidr { net, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                (u32::from(n) & mask) == (u32::from(a) & mask)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                (u128::from(n) & mask) == (u128::from(a) & mask)
+            }
+            (IpAddr::V4(_), IpAddr::V6(a)) => a
+                .to_ipv4_mapped()
+                .is_some_and(|v4| self.contains(IpAddr::V4(v4))),
+            _ => false,
+        }
+    }
+}
+
+/// How one rule value is compared with a field value.
+#[derive(Debug)]
+pub enum Matcher {
+    /// A string pattern; `fold` means case-insensitive (the pattern is lowercased).
+    Text {
+        pattern: TextPattern,
+        fold: bool,
+    },
+    /// A plain YAML number: equal as a number to numeric fields, as text to text fields.
+    Number {
+        value: f64,
+        text: TextPattern,
+    },
+    Regex(Box<regex::Regex>),
+    Cmp(CmpOp, f64),
+    Time {
+        part: TimePart,
+        op: Option<CmpOp>,
+        value: f64,
+    },
+    Cidr(Cidr),
+    /// `null`: the field is absent or null.
+    Null,
+    Exists(bool),
+    /// Compare with another field of the same event.
+    FieldRef {
+        other: String,
+        wrap: Option<String>,
+        fold: bool,
+    },
+}
+
+/// Per-event evaluation state: the event, the logsource's field mapping, and a cache of
+/// lowercased values.
+pub struct EvalCtx<'e> {
+    pub event: &'e Event,
+    /// Rule field name -> event field name, for the logsource variant being evaluated.
+    pub fieldmap: &'e [(String, String)],
+    folded: RefCell<Vec<(*const str, Box<str>)>>,
+}
+
+impl<'e> EvalCtx<'e> {
+    pub fn new(event: &'e Event) -> Self {
+        EvalCtx {
+            event,
+            fieldmap: &[],
+            folded: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The same event seen through another field mapping (the lowercase cache is kept).
+    pub fn with_fieldmap(&mut self, fieldmap: &'e [(String, String)]) {
+        self.fieldmap = fieldmap;
+    }
+
+    #[inline]
+    pub fn field(&self, name: &str) -> Option<&'e Value> {
+        if !self.fieldmap.is_empty() {
+            if let Some((_, to)) = self
+                .fieldmap
+                .iter()
+                .find(|(from, _)| from.eq_ignore_ascii_case(name))
+            {
+                return self.event.get(to);
+            }
+        }
+        self.event.get(name)
+    }
+
+    /// Call `f` with the lowercased form of `s` (computed once per distinct value per event).
+    fn with_folded<R>(&self, s: &str, f: impl FnOnce(&str) -> R) -> R {
+        if !s.bytes().any(|b| b.is_ascii_uppercase()) && s.is_ascii() {
+            return f(s);
+        }
+        let key = s as *const str;
+        {
+            let cache = self.folded.borrow();
+            if let Some((_, v)) = cache.iter().find(|(k, _)| std::ptr::eq(*k, key)) {
+                return f(v);
+            }
+        }
+        let lowered: Box<str> = fold(s).into();
+        let r = f(&lowered);
+        self.folded.borrow_mut().push((key, lowered));
+        r
+    }
+}
+
+impl FieldItem {
+    /// Whether the item holds on the event.
+    pub fn matches(&self, ctx: &EvalCtx<'_>) -> bool {
+        let r = match &self.field {
+            Some(name) => {
+                let value = ctx.field(name);
+                let one = |alts: &Vec<Matcher>| alts.iter().any(|m| match_value(m, value, ctx));
+                if self.all {
+                    self.alternatives.iter().all(one)
+                } else {
+                    self.alternatives.iter().any(one)
+                }
+            }
+            None => {
+                let one = |alts: &Vec<Matcher>| {
+                    alts.iter().any(|m| {
+                        ctx.event
+                            .fields()
+                            .any(|(_, v)| match_value(m, Some(v), ctx))
+                    })
+                };
+                if self.all {
+                    self.alternatives.iter().all(one)
+                } else {
+                    self.alternatives.iter().any(one)
+                }
+            }
+        };
+        r != self.negate
+    }
+}
+
+fn value_text(v: &Value) -> Option<Cow<'_, str>> {
+    v.as_text()
+}
+
+/// Compare one matcher with a field value (None = the field is absent).
+pub fn match_value(m: &Matcher, value: Option<&Value>, ctx: &EvalCtx<'_>) -> bool {
+    match m {
+        Matcher::Exists(b) => value.is_some() == *b,
+        Matcher::Null => matches!(value, None | Some(Value::Null)),
+        _ => match value {
+            None | Some(Value::Null) => false,
+            Some(Value::List(items)) => items.iter().any(|v| match_scalar(m, v, ctx)),
+            Some(v) => match_scalar(m, v, ctx),
+        },
+    }
+}
+
+fn match_scalar(m: &Matcher, v: &Value, ctx: &EvalCtx<'_>) -> bool {
+    match m {
+        Matcher::Text { pattern, fold } => match v {
+            Value::Str(s) => {
+                if *fold {
+                    ctx.with_folded(s, |f| pattern.matches(f))
+                } else {
+                    pattern.matches(s)
+                }
+            }
+            other => value_text(other).is_some_and(|t| pattern.matches(&t)),
+        },
+        Matcher::Number { value, text } => match v {
+            Value::Int(i) => (*i as f64) == *value,
+            Value::Float(f) => *f == *value,
+            Value::Str(s) => ctx.with_folded(s, |f| text.matches(f)),
+            other => value_text(other).is_some_and(|t| text.matches(&t)),
+        },
+        Matcher::Regex(r) => value_text(v).is_some_and(|t| r.is_match(&t)),
+        Matcher::Cmp(op, n) => v.as_f64().is_some_and(|x| op.test(x, *n)),
+        Matcher::Time { part, op, value } => {
+            let Some(t) = value_text(v).and_then(|t| Timestamp::parse(&t)) else {
+                return false;
+            };
+            let Some(x) = time_part(t, *part) else {
+                return false;
+            };
+            match op {
+                Some(op) => op.test(x, *value),
+                None => x == *value,
+            }
+        }
+        Matcher::Cidr(c) => value_text(v)
+            .and_then(|t| t.trim().parse::<IpAddr>().ok())
+            .is_some_and(|ip| c.contains(ip)),
+        Matcher::FieldRef {
+            other,
+            wrap,
+            fold: f,
+        } => {
+            let Some(o) = ctx.field(other).and_then(value_text) else {
+                return false;
+            };
+            let Some(t) = value_text(v) else {
+                return false;
+            };
+            let (t, o) = if *f {
+                (fold(&t), fold(&o))
+            } else {
+                (t.into_owned(), o.into_owned())
+            };
+            match wrap.as_deref() {
+                Some("contains") => t.contains(&o),
+                Some("startswith") => t.starts_with(&o),
+                Some("endswith") => t.ends_with(&o),
+                _ => t == o,
+            }
+        }
+        Matcher::Exists(_) | Matcher::Null => unreachable!("handled by match_value"),
+    }
+}
+
+fn time_part(t: Timestamp, part: TimePart) -> Option<f64> {
+    let ts = jiff::Timestamp::from_nanosecond(i128::from(t.nanos())).ok()?;
+    let dt = ts.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+    Some(f64::from(match part {
+        TimePart::Minute => i32::from(dt.minute()),
+        TimePart::Hour => i32::from(dt.hour()),
+        TimePart::Day => i32::from(dt.day()),
+        TimePart::Week => i32::from(dt.date().iso_week_date().week()),
+        TimePart::Month => i32::from(dt.month()),
+        TimePart::Year => i32::from(dt.year()),
+    }))
+}
