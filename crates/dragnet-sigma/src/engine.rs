@@ -4,6 +4,7 @@
 use crate::logsource::{LogsourceMap, Route, Routing};
 use crate::matcher::EvalCtx;
 use crate::modifiers::Placeholders;
+use crate::prefilter::{necessary_atoms, Atom, Prefilter};
 use crate::rule::{parse_document, CorrelationRule, Detection, FilterRule, RuleDoc, SigmaRule};
 use crate::yaml::{parse_documents, Node, NodeKind};
 use crate::RuleError;
@@ -80,10 +81,42 @@ struct RouteRef {
     route: u32,
 }
 
-#[derive(Default, Debug)]
+/// The rules that can apply to one kind of event (a channel, maybe an EventID), with the
+/// prefilter that narrows them down per event.
+struct Bucket {
+    refs: Vec<RouteRef>,
+    prefilter: Prefilter,
+}
+
+impl Bucket {
+    fn new(engine_rules: &[CompiledRule], refs: Vec<RouteRef>) -> Bucket {
+        let atoms: Vec<Option<Vec<Atom>>> = refs
+            .iter()
+            .map(|rr| {
+                let cr = &engine_rules[rr.rule as usize];
+                // Filters never add matches, so the rule's own detection decides.
+                let fieldmap: &[(String, String)] = match &cr.routing {
+                    Routing::Routes(r) => &r[rr.route as usize].fieldmap,
+                    _ => &[],
+                };
+                necessary_atoms(&cr.rule.detection, fieldmap)
+            })
+            .collect();
+        let prefilter = Prefilter::build(&atoms);
+        Bucket { refs, prefilter }
+    }
+}
+
+#[derive(Default)]
 struct ChannelIndex {
-    by_event_id: HashMap<i64, Vec<RouteRef>>,
-    any: Vec<RouteRef>,
+    /// Per EventID: the rules of that EventID plus the channel-wide ones.
+    by_event_id: HashMap<i64, Bucket>,
+    /// Events whose EventID has no rules of its own: the channel-wide rules.
+    any: Option<Bucket>,
+}
+
+thread_local! {
+    static MARKS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Compiled rules, ready to run on events.
@@ -92,7 +125,7 @@ pub struct Engine {
     rules: Vec<CompiledRule>,
     by_channel: HashMap<String, ChannelIndex>,
     by_channel_lower: HashMap<String, String>,
-    any_windows: Vec<RouteRef>,
+    any_windows: Option<Bucket>,
     correlations: Vec<CorrelationRule>,
     filters: Vec<Arc<FilterRule>>,
 }
@@ -380,10 +413,12 @@ impl Engine {
     fn index(&mut self) {
         self.by_channel.clear();
         self.by_channel_lower.clear();
-        self.any_windows.clear();
+        let mut any_windows = Vec::new();
+        // channel -> (EventID -> refs, channel-wide refs)
+        let mut raw: HashMap<String, (HashMap<i64, Vec<RouteRef>>, Vec<RouteRef>)> = HashMap::new();
         for (ri, cr) in self.rules.iter().enumerate() {
             match &cr.routing {
-                Routing::AnyWindows => self.any_windows.push(RouteRef {
+                Routing::AnyWindows => any_windows.push(RouteRef {
                     rule: ri as u32,
                     route: u32::MAX,
                 }),
@@ -401,20 +436,32 @@ impl Engine {
                             .map(|(_, v)| v.iter().filter_map(|s| s.trim().parse().ok()).collect());
                         for ch in &route.channels {
                             self.by_channel_lower.insert(ch.to_lowercase(), ch.clone());
-                            let idx = self.by_channel.entry(ch.clone()).or_default();
+                            let entry = raw.entry(ch.clone()).or_default();
                             match &eids {
                                 Some(ids) => {
                                     for id in ids {
-                                        idx.by_event_id.entry(*id).or_default().push(rr);
+                                        entry.0.entry(*id).or_default().push(rr);
                                     }
                                 }
-                                None => idx.any.push(rr),
+                                None => entry.1.push(rr),
                             }
                         }
                     }
                 }
             }
         }
+        for (ch, (by_eid, any)) in raw {
+            let mut idx = ChannelIndex::default();
+            for (eid, mut refs) in by_eid {
+                refs.extend(any.iter().copied());
+                idx.by_event_id.insert(eid, Bucket::new(&self.rules, refs));
+            }
+            if !any.is_empty() {
+                idx.any = Some(Bucket::new(&self.rules, any));
+            }
+            self.by_channel.insert(ch, idx);
+        }
+        self.any_windows = (!any_windows.is_empty()).then(|| Bucket::new(&self.rules, any_windows));
     }
 
     fn channel_index(&self, channel: &str) -> Option<&ChannelIndex> {
@@ -431,24 +478,97 @@ impl Engine {
             return;
         };
         let mut ctx = EvalCtx::new(event);
-        let mut last_fired = u32::MAX;
+        let mut fired: Vec<u32> = Vec::new();
         if let Some(idx) = self.channel_index(channel) {
-            let eid_rules = event
+            let bucket = event
                 .event_id()
                 .and_then(|id| idx.by_event_id.get(&id))
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
-            for rr in idx.any.iter().chain(eid_rules) {
-                if rr.rule == last_fired {
-                    continue;
-                }
-                if self.eval_route(*rr, &mut ctx, out) {
-                    last_fired = rr.rule;
-                }
+                .or(idx.any.as_ref());
+            if let Some(b) = bucket {
+                self.run_bucket(b, &mut ctx, &mut fired, out);
             }
         }
-        for rr in &self.any_windows {
-            self.eval_route(*rr, &mut ctx, out);
+        if let Some(b) = &self.any_windows {
+            self.run_bucket(b, &mut ctx, &mut fired, out);
+        }
+    }
+
+    fn run_bucket<'e>(
+        &'e self,
+        bucket: &'e Bucket,
+        ctx: &mut EvalCtx<'e>,
+        fired: &mut Vec<u32>,
+        out: &mut Vec<Finding>,
+    ) {
+        MARKS.with(|m| {
+            let mut marks = m.borrow_mut();
+            bucket.prefilter.candidates(ctx.event, &mut marks);
+            for (w, &word) in marks.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let rr = bucket.refs[w * 64 + b];
+                    if fired.contains(&rr.rule) {
+                        continue;
+                    }
+                    if self.eval_route(rr, ctx, out) {
+                        fired.push(rr.rule);
+                    }
+                }
+            }
+        });
+    }
+
+    /// The reference evaluation: every rule, routed by a direct check of its logsource
+    /// (no index, no prefilter). Slow; the optimized path must give the same findings.
+    pub fn detect_reference(&self, event: &Event, out: &mut Vec<Finding>) {
+        let Some(channel) = event.channel() else {
+            return;
+        };
+        let mut ctx = EvalCtx::new(event);
+        for (ri, cr) in self.rules.iter().enumerate() {
+            match &cr.routing {
+                Routing::Unrouted(_) => {}
+                Routing::AnyWindows => {
+                    self.eval_route(
+                        RouteRef {
+                            rule: ri as u32,
+                            route: u32::MAX,
+                        },
+                        &mut ctx,
+                        out,
+                    );
+                }
+                Routing::Routes(routes) => {
+                    for (qi, route) in routes.iter().enumerate() {
+                        if !route
+                            .channels
+                            .iter()
+                            .any(|c| c.eq_ignore_ascii_case(channel))
+                        {
+                            continue;
+                        }
+                        let eid_ok = route.conditions.iter().filter(|(k, _)| k == "EventID").all(
+                            |(_, v)| {
+                                event.event_id().is_some_and(|id| {
+                                    v.iter().any(|x| x.trim().parse::<i64>().ok() == Some(id))
+                                })
+                            },
+                        );
+                        if !eid_ok {
+                            continue;
+                        }
+                        let rr = RouteRef {
+                            rule: ri as u32,
+                            route: qi as u32,
+                        };
+                        if self.eval_route(rr, &mut ctx, out) {
+                            break;
+                        }
+                    }
+                }
+            }
         }
     }
 

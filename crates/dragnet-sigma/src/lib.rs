@@ -16,6 +16,7 @@ pub mod logsource;
 pub mod matcher;
 pub mod modifiers;
 pub mod pattern;
+pub mod prefilter;
 pub mod rule;
 pub mod yaml;
 
