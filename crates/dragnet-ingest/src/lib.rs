@@ -1,1 +1,228 @@
+//! dragnet's readers: find input files, tell their format from their content, and turn their
+//! records into [`Event`]s.
+//!
+//! Where things are:
+//! - [`discover`] (`walk.rs`) walks the paths given on the command line;
+//!   [`detect_format`] (`detect.rs`) tells a file's format from its first bytes.
+//! - [`read_file`] (this file) dispatches on the format:
+//!   - `evtx.rs`: EVTX file -> records (the `evtx` crate) -> [`Event`]
+//!     (see `evtx::read_evtx`, and `windows::normalize_event` for the record itself);
+//!   - `json.rs`: JSON lines / JSON documents -> records -> [`Event`], whatever the layout
+//!     (evtx_dump, Winlogbeat/ECS, NXLog, plain JSON).
+//! - `windows.rs`: the Windows field model shared by both (System, EventData, UserData ->
+//!   Sigma field names).
+//!
+//! Readers never panic on bad input: every damaged chunk, record or line is reported through
+//! the `on_error` callback as a [`ReadError`] and reading goes on.
 
+use dragnet_event::{Event, SourceFormat};
+use std::fmt;
+use std::path::PathBuf;
+
+mod detect;
+mod evtx;
+mod json;
+mod node;
+mod walk;
+mod windows;
+
+pub use detect::detect_format;
+pub use walk::discover;
+
+/// One file to read, as found by [`discover`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub format: InputFormat,
+    /// Size on disk (compressed size for gzip files).
+    pub size: u64,
+    /// The file is gzip-compressed; readers decompress it on the fly.
+    pub gzip: bool,
+}
+
+/// The formats dragnet reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputFormat {
+    /// Windows XML event log (binary `.evtx`).
+    Evtx,
+    /// One JSON object a line.
+    Jsonl,
+    /// A JSON document: an array of objects, one object (maybe pretty-printed), or several
+    /// objects one after another.
+    JsonArray,
+}
+
+impl InputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputFormat::Evtx => "evtx",
+            InputFormat::Jsonl => "jsonl",
+            InputFormat::JsonArray => "json-array",
+        }
+    }
+
+    /// The [`SourceFormat`] events read from this format carry in their provenance.
+    pub fn source_format(self) -> SourceFormat {
+        match self {
+            InputFormat::Evtx => SourceFormat::Evtx,
+            InputFormat::Jsonl => SourceFormat::Jsonl,
+            InputFormat::JsonArray => SourceFormat::JsonArray,
+        }
+    }
+}
+
+impl fmt::Display for InputFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A file [`discover`] found but will not read, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// What [`discover`] found: files to read, in a deterministic order, and files left out.
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    pub files: Vec<InputFile>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A damaged part of a file: where it is and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    pub path: PathBuf,
+    /// Where in the file: `file`, `file header`, `chunk 3`, `record 1234`, `line 17`,
+    /// `element 5`...
+    pub location: String,
+    pub reason: String,
+}
+
+impl ReadError {
+    pub(crate) fn new(
+        path: impl Into<PathBuf>,
+        location: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        ReadError {
+            path: path.into(),
+            location: location.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the reason holds.
+        let reason = self.reason.replace(['\n', '\r'], " ");
+        write!(f, "{}: {}: {}", self.path.display(), self.location, reason)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// How to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Threads the EVTX parser may use inside one file: 1 reads on the calling thread, 0 lets
+    /// the parser use one per core. Called from inside a rayon pool, a file is always read on
+    /// the calling thread (the parser's workers would wait on that same pool).
+    pub threads: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { threads: 1 }
+    }
+}
+
+/// What reading one file gave.
+#[derive(Default, Clone, Debug, PartialEq, Eq)]
+pub struct FileSummary {
+    /// Events passed to the sink.
+    pub records: u64,
+    /// `on_error` calls.
+    pub errors: u64,
+    /// Bytes of input read (decompressed bytes for gzip files).
+    pub bytes: u64,
+}
+
+/// Read one file, calling `sink` for every event (in file order) and `on_error` for every
+/// damaged chunk, record or line, then going on.
+///
+/// Never panics. A file that cannot be read at all gives one `on_error` call and
+/// `records == 0`.
+pub fn read_file(
+    file: &InputFile,
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(Event),
+    on_error: &mut dyn FnMut(ReadError),
+) -> FileSummary {
+    let mut summary = FileSummary::default();
+    let mut counted_sink = |e: Event| {
+        summary.records += 1;
+        sink(e);
+    };
+    let mut errors = 0u64;
+    let mut counted_errors = |e: ReadError| {
+        errors += 1;
+        on_error(e);
+    };
+    let bytes = match file.format {
+        InputFormat::Evtx => evtx::read_evtx(file, opts, &mut counted_sink, &mut counted_errors),
+        InputFormat::Jsonl => json::read_jsonl(file, &mut counted_sink, &mut counted_errors),
+        InputFormat::JsonArray => {
+            json::read_json_document(file, &mut counted_sink, &mut counted_errors)
+        }
+    };
+    summary.errors = errors;
+    summary.bytes = bytes;
+    summary
+}
+
+/// An error and the chain of its sources, on one line.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// The file's bytes, decompressed when it is gzip (all members of a multi-member file).
+pub(crate) fn open_decoded(file: &InputFile) -> std::io::Result<Box<dyn std::io::Read + Send>> {
+    let f = std::fs::File::open(&file.path)?;
+    Ok(if file.gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(
+            std::io::BufReader::with_capacity(1 << 16, f),
+        ))
+    } else {
+        Box::new(f)
+    })
+}
+
+/// Provenance path text for a file.
+pub(crate) fn provenance_path(file: &InputFile) -> std::sync::Arc<str> {
+    std::sync::Arc::from(file.path.to_string_lossy().as_ref())
+}

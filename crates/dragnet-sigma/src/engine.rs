@@ -4,7 +4,7 @@
 use crate::logsource::{LogsourceMap, Route, Routing};
 use crate::matcher::EvalCtx;
 use crate::modifiers::Placeholders;
-use crate::prefilter::{necessary_atoms, Atom, Prefilter};
+use crate::prefilter::{necessary_atoms, Clauses, Marks, Prefilter};
 use crate::rule::{parse_document, CorrelationRule, Detection, FilterRule, RuleDoc, SigmaRule};
 use crate::yaml::{parse_documents, Node, NodeKind};
 use crate::RuleError;
@@ -90,7 +90,7 @@ struct Bucket {
 
 impl Bucket {
     fn new(engine_rules: &[CompiledRule], refs: Vec<RouteRef>) -> Bucket {
-        let atoms: Vec<Option<Vec<Atom>>> = refs
+        let atoms: Vec<Option<Clauses>> = refs
             .iter()
             .map(|rr| {
                 let cr = &engine_rules[rr.rule as usize];
@@ -116,7 +116,7 @@ struct ChannelIndex {
 }
 
 thread_local! {
-    static MARKS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    static MARKS: std::cell::RefCell<Marks> = std::cell::RefCell::new(Marks::default());
 }
 
 /// Compiled rules, ready to run on events.
@@ -503,21 +503,41 @@ impl Engine {
         MARKS.with(|m| {
             let mut marks = m.borrow_mut();
             bucket.prefilter.candidates(ctx.event, &mut marks);
-            for (w, &word) in marks.iter().enumerate() {
-                let mut bits = word;
-                while bits != 0 {
-                    let b = bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    let rr = bucket.refs[w * 64 + b];
-                    if fired.contains(&rr.rule) {
-                        continue;
-                    }
-                    if self.eval_route(rr, ctx, out) {
-                        fired.push(rr.rule);
-                    }
+            for &c in &marks.candidates {
+                let rr = bucket.refs[c as usize];
+                if fired.contains(&rr.rule) {
+                    continue;
+                }
+                if self.eval_route(rr, ctx, out) {
+                    fired.push(rr.rule);
                 }
             }
         });
+    }
+
+    /// Diagnostics: (candidates after the prefilter, rules in the bucket, always-evaluated)
+    /// for one event.
+    pub fn prefilter_counts(&self, event: &Event) -> (usize, usize, usize) {
+        let Some(channel) = event.channel() else {
+            return (0, 0, 0);
+        };
+        let Some(idx) = self.channel_index(channel) else {
+            return (0, 0, 0);
+        };
+        let Some(b) = event
+            .event_id()
+            .and_then(|id| idx.by_event_id.get(&id))
+            .or(idx.any.as_ref())
+        else {
+            return (0, 0, 0);
+        };
+        let mut marks = Marks::default();
+        b.prefilter.candidates(event, &mut marks);
+        (
+            marks.candidates.len(),
+            b.refs.len(),
+            b.prefilter.always_count(),
+        )
     }
 
     /// The reference evaluation: every rule, routed by a direct check of its logsource

@@ -83,6 +83,39 @@ pub fn fold(s: &str) -> String {
     }
 }
 
+/// A substring to search for, with its searcher built once.
+#[derive(Clone, Debug)]
+pub struct Needle {
+    text: String,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Needle {
+    pub fn new(text: String) -> Needle {
+        let finder = memchr::memmem::Finder::new(text.as_bytes()).into_owned();
+        Needle { text, finder }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+    #[inline]
+    pub fn is_in(&self, hay: &str) -> bool {
+        self.finder.find(hay.as_bytes()).is_some()
+    }
+}
+
+impl PartialEq for Needle {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for Needle {}
+impl std::hash::Hash for Needle {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.text.hash(h)
+    }
+}
+
 /// A compiled text pattern. Case-insensitive patterns hold lowercased text and must be given
 /// lowercased input ([`fold`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -90,7 +123,7 @@ pub enum TextPattern {
     Equals(String),
     Prefix(String),
     Suffix(String),
-    Contains(String),
+    Contains(Needle),
     /// `prefix*suffix` with nothing else.
     PrefixSuffix(String, String),
     /// Anything else: a general glob over tokens.
@@ -107,7 +140,9 @@ impl TextPattern {
             [Token::Star] => TextPattern::Prefix(String::new()),
             [Token::Lit(a), Token::Star] => TextPattern::Prefix(norm(a)),
             [Token::Star, Token::Lit(a)] => TextPattern::Suffix(norm(a)),
-            [Token::Star, Token::Lit(a), Token::Star] => TextPattern::Contains(norm(a)),
+            [Token::Star, Token::Lit(a), Token::Star] => {
+                TextPattern::Contains(Needle::new(norm(a)))
+            }
             [Token::Lit(a), Token::Star, Token::Lit(b)] => {
                 TextPattern::PrefixSuffix(norm(a), norm(b))
             }
@@ -129,7 +164,7 @@ impl TextPattern {
             TextPattern::Equals(p) => s == p,
             TextPattern::Prefix(p) => s.starts_with(p.as_str()),
             TextPattern::Suffix(p) => s.ends_with(p.as_str()),
-            TextPattern::Contains(p) => memchr::memmem::find(s.as_bytes(), p.as_bytes()).is_some(),
+            TextPattern::Contains(p) => p.is_in(s),
             TextPattern::PrefixSuffix(a, b) => {
                 s.len() >= a.len() + b.len() && s.starts_with(a.as_str()) && s.ends_with(b.as_str())
             }
@@ -226,7 +261,7 @@ mod tests {
         assert_eq!(c("ABC"), TextPattern::Equals("abc".into()));
         assert_eq!(c("ab*"), TextPattern::Prefix("ab".into()));
         assert_eq!(c(r"*\cmd.exe"), TextPattern::Suffix(r"\cmd.exe".into()));
-        assert_eq!(c("*x*"), TextPattern::Contains("x".into()));
+        assert_eq!(c("*x*"), TextPattern::Contains(Needle::new("x".into())));
         assert_eq!(c("a*b"), TextPattern::PrefixSuffix("a".into(), "b".into()));
         assert!(matches!(c("a?b"), TextPattern::Glob(_)));
         assert!(!c("a*b").matches("b"));

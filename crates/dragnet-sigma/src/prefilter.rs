@@ -14,6 +14,9 @@ use crate::rule::Detection;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use dragnet_event::{Event, Value};
 
+/// The field name of atoms that may be found in any field (keywords).
+pub const ANY_FIELD: &str = "*";
+
 /// "field contains literal" (literal lowercased ASCII).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Atom {
@@ -34,10 +37,8 @@ fn ascii_core(s: &str) -> Option<String> {
 
 fn longest_literal(p: &TextPattern) -> Option<String> {
     let lit = match p {
-        TextPattern::Equals(s)
-        | TextPattern::Prefix(s)
-        | TextPattern::Suffix(s)
-        | TextPattern::Contains(s) => s.clone(),
+        TextPattern::Equals(s) | TextPattern::Prefix(s) | TextPattern::Suffix(s) => s.clone(),
+        TextPattern::Contains(n) => n.as_str().to_string(),
         TextPattern::PrefixSuffix(a, b) => {
             if a.len() >= b.len() {
                 a.clone()
@@ -61,7 +62,11 @@ fn item_atoms(item: &FieldItem, fieldmap: &[(String, String)]) -> Option<Vec<Ato
     if item.negate {
         return None;
     }
-    let field = item.field.as_ref()?;
+    // Keywords search every field: their atoms use the field name `*`.
+    let field = match item.field.as_ref() {
+        Some(f) => f,
+        None => &ANY_FIELD.to_string(),
+    };
     let field = fieldmap
         .iter()
         .find(|(from, _)| from.eq_ignore_ascii_case(field))
@@ -97,74 +102,95 @@ fn item_atoms(item: &FieldItem, fieldmap: &[(String, String)]) -> Option<Vec<Ato
     (!atoms.is_empty()).then_some(atoms)
 }
 
-fn better(a: Vec<Atom>, b: Vec<Atom>) -> Vec<Atom> {
-    // Prefer the set whose shortest literal is longest (more selective), then fewer atoms.
-    let key = |v: &Vec<Atom>| {
-        (
-            v.iter().map(|x| x.literal.len()).min().unwrap_or(0).min(8),
-            usize::MAX - v.len(),
-        )
-    };
-    if key(&b) > key(&a) {
-        b
-    } else {
-        a
-    }
+/// A necessary condition in conjunctive form: every clause must have one of its atoms
+/// present. At most [`MAX_CLAUSES`] clauses are kept (the most selective).
+pub type Clauses = Vec<Vec<Atom>>;
+
+const MAX_CLAUSES: usize = 2;
+
+/// How selective a clause looks: long literals and few alternatives are rare in logs.
+fn score(c: &[Atom]) -> (usize, usize) {
+    let min_len = c.iter().map(|a| a.literal.len()).min().unwrap_or(0).min(16);
+    (min_len, usize::MAX - c.len())
 }
 
-fn selection_atoms(det: &Detection, i: usize, fieldmap: &[(String, String)]) -> Option<Vec<Atom>> {
-    let mut all = Vec::new();
+fn best(mut clauses: Clauses) -> Clauses {
+    clauses.sort_by_key(|c| std::cmp::Reverse(score(c)));
+    clauses.dedup();
+    clauses.truncate(MAX_CLAUSES);
+    clauses
+}
+
+/// AND: every clause of every part holds; keep the best.
+fn and(parts: Vec<Clauses>) -> Option<Clauses> {
+    let all: Clauses = parts.into_iter().flatten().collect();
+    (!all.is_empty()).then(|| best(all))
+}
+
+/// OR: (A1 and A2) or (B1 and B2) implies (A1 or B1) and (A2 or B2).
+fn or(parts: Vec<Clauses>) -> Clauses {
+    let n = parts.iter().map(Vec::len).min().unwrap_or(0);
+    (0..n)
+        .map(|k| {
+            let mut c: Vec<Atom> = parts.iter().flat_map(|p| p[k].iter().cloned()).collect();
+            c.sort();
+            c.dedup();
+            c
+        })
+        .collect()
+}
+
+fn selection_atoms(det: &Detection, i: usize, fieldmap: &[(String, String)]) -> Option<Clauses> {
+    let mut branches = Vec::new();
     for branch in &det.selections[i].branches {
-        // AND of items: any one item's atoms are necessary; take the best.
-        let mut best: Option<Vec<Atom>> = None;
-        for item in branch {
-            if let Some(a) = item_atoms(item, fieldmap) {
-                best = Some(match best {
-                    Some(b) => better(b, a),
-                    None => a,
-                });
-            }
+        // AND of items: each item with atoms is a clause.
+        let clauses: Clauses = branch
+            .iter()
+            .filter_map(|item| item_atoms(item, fieldmap))
+            .collect();
+        if clauses.is_empty() {
+            return None;
         }
-        all.extend(best?);
+        branches.push(best(clauses));
     }
-    (!all.is_empty()).then_some(all)
+    let c = or(branches);
+    (!c.is_empty()).then_some(c)
 }
 
-fn cond_atoms(c: &Cond, det: &Detection, fieldmap: &[(String, String)]) -> Option<Vec<Atom>> {
+fn cond_atoms(c: &Cond, det: &Detection, fieldmap: &[(String, String)]) -> Option<Clauses> {
     match c {
         Cond::Sel(i) => selection_atoms(det, *i, fieldmap),
         Cond::Not(_) | Cond::Const(_) => None,
-        Cond::And(cs) => cs
+        Cond::And(cs) => and(cs
             .iter()
             .filter_map(|c| cond_atoms(c, det, fieldmap))
-            .reduce(better),
-        Cond::All(ids) => ids
+            .collect()),
+        Cond::All(ids) => and(ids
             .iter()
             .filter_map(|&i| selection_atoms(det, i, fieldmap))
-            .reduce(better),
+            .collect()),
         Cond::Or(cs) => {
-            let mut out = Vec::new();
-            for c in cs {
-                out.extend(cond_atoms(c, det, fieldmap)?);
-            }
-            Some(out)
+            let parts = cs
+                .iter()
+                .map(|c| cond_atoms(c, det, fieldmap))
+                .collect::<Option<Vec<_>>>()?;
+            let c = or(parts);
+            (!c.is_empty()).then_some(c)
         }
         Cond::AtLeast(_, ids) => {
-            let mut out = Vec::new();
-            for &i in ids {
-                out.extend(selection_atoms(det, i, fieldmap)?);
-            }
-            Some(out)
+            let parts = ids
+                .iter()
+                .map(|&i| selection_atoms(det, i, fieldmap))
+                .collect::<Option<Vec<_>>>()?;
+            let c = or(parts);
+            (!c.is_empty()).then_some(c)
         }
     }
 }
 
-/// The necessary atoms of a detection (None: no literal is necessary; always evaluate).
-pub fn necessary_atoms(det: &Detection, fieldmap: &[(String, String)]) -> Option<Vec<Atom>> {
-    let mut atoms = cond_atoms(&det.condition, det, fieldmap)?;
-    atoms.sort();
-    atoms.dedup();
-    Some(atoms)
+/// The necessary condition of a detection (None: no literal is necessary; always evaluate).
+pub fn necessary_atoms(det: &Detection, fieldmap: &[(String, String)]) -> Option<Clauses> {
+    cond_atoms(&det.condition, det, fieldmap)
 }
 
 /// One field's automaton: pattern i marks the atoms in `atom_ids[i]`.
@@ -177,39 +203,55 @@ struct FieldScan {
 /// The prefilter of one routing bucket over `n` candidates (indexes into the bucket's list).
 pub struct Prefilter {
     scans: Vec<FieldScan>,
-    /// Atom -> candidates that need it.
-    atom_candidates: Vec<Vec<u32>>,
-    /// Candidates with no necessary literal.
+    /// Atom -> clauses it satisfies.
+    atom_clauses: Vec<Vec<u32>>,
+    /// Clause -> its candidate.
+    clause_candidate: Vec<u32>,
+    /// Candidate -> its clauses (empty: always evaluated).
+    candidate_clauses: Vec<Vec<u32>>,
     always: Vec<u32>,
     n: usize,
 }
 
+/// Reusable per-thread buffers of the prefilter.
+#[derive(Default)]
+pub struct Marks {
+    clauses: Vec<u64>,
+    touched: Vec<u32>,
+    /// The result: candidates to evaluate.
+    pub candidates: Vec<u32>,
+}
+
 impl Prefilter {
-    /// Build from each candidate's atoms (None = always evaluate).
-    pub fn build(candidates: &[Option<Vec<Atom>>]) -> Prefilter {
+    /// Build from each candidate's necessary condition (None = always evaluate).
+    pub fn build(candidates: &[Option<Clauses>]) -> Prefilter {
         let mut atoms: Vec<Atom> = Vec::new();
         let mut index: std::collections::HashMap<Atom, u32> = std::collections::HashMap::new();
-        let mut atom_candidates: Vec<Vec<u32>> = Vec::new();
+        let mut atom_clauses: Vec<Vec<u32>> = Vec::new();
+        let mut clause_candidate = Vec::new();
+        let mut candidate_clauses = vec![Vec::new(); candidates.len()];
         let mut always = Vec::new();
         for (ci, c) in candidates.iter().enumerate() {
             match c {
                 None => always.push(ci as u32),
-                Some(list) => {
-                    for a in list {
-                        let id = *index.entry(a.clone()).or_insert_with(|| {
-                            atoms.push(a.clone());
-                            atom_candidates.push(Vec::new());
-                            (atoms.len() - 1) as u32
-                        });
-                        let v = &mut atom_candidates[id as usize];
-                        if v.last() != Some(&(ci as u32)) {
-                            v.push(ci as u32);
+                Some(clauses) => {
+                    for clause in clauses {
+                        let cl = clause_candidate.len() as u32;
+                        clause_candidate.push(ci as u32);
+                        candidate_clauses[ci].push(cl);
+                        for a in clause {
+                            let id = *index.entry(a.clone()).or_insert_with(|| {
+                                atoms.push(a.clone());
+                                atom_clauses.push(Vec::new());
+                                (atoms.len() - 1) as u32
+                            });
+                            atom_clauses[id as usize].push(cl);
                         }
                     }
                 }
             }
         }
-        // Group atoms by field (field names compare case-insensitively, like events do).
+        // One automaton per field (field names compare case-insensitively, like events do).
         let mut by_field: std::collections::BTreeMap<String, Vec<u32>> =
             std::collections::BTreeMap::new();
         for (i, a) in atoms.iter().enumerate() {
@@ -222,12 +264,14 @@ impl Prefilter {
         for (_, ids) in by_field {
             let mut literals: Vec<String> = Vec::new();
             let mut pattern_atoms: Vec<Vec<u32>> = Vec::new();
+            let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
             for &id in &ids {
-                let lit = &atoms[id as usize].literal;
-                match literals.iter().position(|l| l == lit) {
-                    Some(p) => pattern_atoms[p].push(id),
+                let lit = atoms[id as usize].literal.as_str();
+                match seen.get(lit) {
+                    Some(&p) => pattern_atoms[p].push(id),
                     None => {
-                        literals.push(lit.clone());
+                        seen.insert(lit, literals.len());
+                        literals.push(lit.to_string());
                         pattern_atoms.push(vec![id]);
                     }
                 }
@@ -245,48 +289,58 @@ impl Prefilter {
         }
         Prefilter {
             scans,
-            atom_candidates,
+            atom_clauses,
+            clause_candidate,
+            candidate_clauses,
             always,
             n: candidates.len(),
         }
     }
 
-    /// Candidates worth evaluating on this event, as a bitset over the bucket (reused buffer).
-    pub fn candidates(&self, event: &Event, marks: &mut Vec<u64>) {
-        marks.clear();
-        marks.resize(self.n.div_ceil(64), 0);
-        for &c in &self.always {
-            marks[(c / 64) as usize] |= 1 << (c % 64);
-        }
+    /// The candidates worth evaluating on this event, into `marks.candidates` (ascending).
+    pub fn candidates(&self, event: &Event, marks: &mut Marks) {
+        marks.clauses.clear();
+        marks
+            .clauses
+            .resize(self.clause_candidate.len().div_ceil(64), 0);
+        marks.touched.clear();
+        marks.candidates.clear();
         for scan in &self.scans {
-            let Some(v) = event.get(&scan.field) else {
-                continue;
-            };
+            let any = scan.field == ANY_FIELD;
             let mut visit = |text: &str| {
                 for m in scan.ac.find_overlapping_iter(text) {
                     for &atom in &scan.pattern_atoms[m.pattern().as_usize()] {
-                        for &c in &self.atom_candidates[atom as usize] {
-                            marks[(c / 64) as usize] |= 1 << (c % 64);
+                        for &cl in &self.atom_clauses[atom as usize] {
+                            let (w, b) = ((cl / 64) as usize, cl % 64);
+                            if marks.clauses[w] & (1 << b) == 0 {
+                                marks.clauses[w] |= 1 << b;
+                                marks.touched.push(self.clause_candidate[cl as usize]);
+                            }
                         }
                     }
                 }
             };
-            match v {
-                Value::Str(s) => visit(s),
-                Value::List(items) => {
-                    for i in items {
-                        if let Some(t) = i.as_text() {
-                            visit(&t);
-                        }
-                    }
+            if any {
+                for (_, v) in event.fields() {
+                    visit_value(v, &mut visit);
                 }
-                other => {
-                    if let Some(t) = other.as_text() {
-                        visit(&t);
-                    }
-                }
+            } else if let Some(v) = event.get(&scan.field) {
+                visit_value(v, &mut visit);
             }
         }
+        marks.touched.sort_unstable();
+        marks.touched.dedup();
+        let clause_marks = &marks.clauses;
+        let is_marked = |cl: u32| clause_marks[(cl / 64) as usize] & (1 << (cl % 64)) != 0;
+        for &c in &marks.touched {
+            if self.candidate_clauses[c as usize]
+                .iter()
+                .all(|&cl| is_marked(cl))
+            {
+                marks.candidates.push(c);
+            }
+        }
+        marks.candidates.extend_from_slice(&self.always);
     }
 
     pub fn len(&self) -> usize {
@@ -300,5 +354,54 @@ impl Prefilter {
     /// Candidates evaluated on every event (no necessary literal).
     pub fn always_count(&self) -> usize {
         self.always.len()
+    }
+}
+
+fn visit_value(v: &Value, visit: &mut dyn FnMut(&str)) {
+    match v {
+        Value::Str(s) => visit(s),
+        Value::List(items) => {
+            for i in items {
+                visit_value(i, visit);
+            }
+        }
+        Value::Int(i) => visit(itoa_buf(*i, &mut [0u8; 24])),
+        Value::Null => {}
+        other => {
+            if let Some(t) = other.as_text() {
+                visit(&t);
+            }
+        }
+    }
+}
+
+/// Decimal text of an integer without allocating.
+fn itoa_buf(mut v: i64, buf: &mut [u8; 24]) -> &str {
+    let neg = v < 0;
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10).unsigned_abs() as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::itoa_buf;
+
+    #[test]
+    fn itoa() {
+        for v in [0i64, 7, -7, 4688, i64::MAX, i64::MIN] {
+            assert_eq!(itoa_buf(v, &mut [0; 24]), v.to_string());
+        }
     }
 }
