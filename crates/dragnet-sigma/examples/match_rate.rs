@@ -65,6 +65,9 @@ fn main() {
         s.3 += a;
     }
     if std::env::var_os("PROFILE_RULES").is_some() {
+        for t in engine.unfiltered_rules("Microsoft-Windows-Sysmon/Operational", 1) {
+            println!("always: {t}");
+        }
         let sample: Vec<_> = events.iter().filter(|e| e.event_id() == Some(1)).collect();
         let mut costs: Vec<(f64, String)> = Vec::new();
         for (i, r) in engine.rules().iter().enumerate() {

@@ -540,6 +540,28 @@ impl Engine {
         )
     }
 
+    /// Diagnostics: titles of the rules evaluated on every event of a channel and EventID
+    /// (the prefilter found no literal they need).
+    pub fn unfiltered_rules(&self, channel: &str, event_id: i64) -> Vec<String> {
+        let Some(idx) = self.channel_index(channel) else {
+            return Vec::new();
+        };
+        let Some(b) = idx.by_event_id.get(&event_id).or(idx.any.as_ref()) else {
+            return Vec::new();
+        };
+        b.prefilter
+            .always()
+            .iter()
+            .map(|&c| {
+                self.rules[b.refs[c as usize].rule as usize]
+                    .rule
+                    .meta
+                    .title
+                    .clone()
+            })
+            .collect()
+    }
+
     /// The reference evaluation: every rule, routed by a direct check of its logsource
     /// (no index, no prefilter). Slow; the optimized path must give the same findings.
     pub fn detect_reference(&self, event: &Event, out: &mut Vec<Finding>) {

@@ -24,8 +24,17 @@ pub struct Atom {
     pub literal: String,
 }
 
-/// The longest ASCII run of a literal (any substring of a required literal is required too).
+/// The part of a literal the automaton can look for with ASCII case folding: the whole
+/// literal when its non-ASCII characters have no case (symbols, emoji), else its longest
+/// ASCII run (any substring of a required literal is required too).
 fn ascii_core(s: &str) -> Option<String> {
+    let caseless = s.chars().all(|c| {
+        c.is_ascii()
+            || (c.to_lowercase().eq(std::iter::once(c)) && c.to_uppercase().eq(std::iter::once(c)))
+    });
+    if caseless {
+        return (!s.is_empty()).then(|| s.to_ascii_lowercase());
+    }
     let mut best = "";
     for run in s.split(|c: char| !c.is_ascii()) {
         if run.len() > best.len() {
@@ -57,6 +66,36 @@ fn longest_literal(p: &TextPattern) -> Option<String> {
     ascii_core(&lit)
 }
 
+/// Literals one of which starts every match of the regex (case variants folded), when the
+/// set is finite and small.
+fn regex_atoms(pattern: &str, field: &str) -> Option<Vec<Atom>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let seq = regex_syntax::hir::literal::Extractor::new().extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 256 {
+        return None;
+    }
+    let mut out: Vec<Atom> = Vec::new();
+    for l in lits {
+        let text = std::str::from_utf8(l.as_bytes()).ok()?;
+        let core = ascii_core(text)?;
+        if core.is_empty() {
+            return None;
+        }
+        if !out.iter().any(|a| a.literal == core) {
+            out.push(Atom {
+                field: field.to_string(),
+                literal: core,
+            });
+        }
+    }
+    Some(out)
+}
+
 /// Atoms necessary for one item, mapped through the route's field mapping.
 fn item_atoms(item: &FieldItem, fieldmap: &[(String, String)]) -> Option<Vec<Atom>> {
     if item.negate {
@@ -83,6 +122,10 @@ fn item_atoms(item: &FieldItem, fieldmap: &[(String, String)]) -> Option<Vec<Ato
         for m in alts {
             let lit = match m {
                 Matcher::Text { pattern, .. } => longest_literal(pattern)?,
+                Matcher::Regex(r) => {
+                    atoms.extend(regex_atoms(r.as_str(), &field)?);
+                    continue;
+                }
                 Matcher::Number { text, value } => {
                     // A numeric field compares as a number: its text is the same digits only
                     // for integers.
@@ -349,6 +392,11 @@ impl Prefilter {
 
     pub fn is_empty(&self) -> bool {
         self.n == 0
+    }
+
+    /// The candidates evaluated on every event.
+    pub fn always(&self) -> &[u32] {
+        &self.always
     }
 
     /// Candidates evaluated on every event (no necessary literal).
