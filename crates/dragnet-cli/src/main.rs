@@ -1,1 +1,188 @@
-fn main() {}
+//! `dragnet`: hunt for threats in Windows event logs (EVTX, JSON) and, later, network and mail
+//! evidence.
+//!
+//! Exit codes: 0 the run completed (even with skipped or damaged input); 1 nothing could be
+//! read, or an internal error; 2 a usage error (including a path that does not exist).
+
+mod cmd_hunt;
+mod cmd_rules;
+mod cmd_stats;
+mod common;
+mod progress;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use dragnet_event::Level;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Hunt for threats in Windows event logs (EVTX, JSON lines, JSON) with Sigma rules.
+#[derive(Parser, Debug)]
+#[command(name = "dragnet", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+/// The subcommands. (`rules validate|stats|regression` come later.)
+#[derive(Subcommand, Debug)]
+enum Commands {
+    /// Run detection rules over evidence and write a timeline of findings.
+    Hunt(HuntArgs),
+    /// Read evidence without rules and count what it holds (files, records, channels, EventIDs).
+    Stats(StatsArgs),
+    /// Check, describe and prove rule sets.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `dragnet rules ...`
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// Load rules and report every one that fails (file, line, reason); exit 1 if any failed.
+    Validate(RuleSetArgs),
+    /// Count rules by level, status, logsource, modifier and correlation type.
+    Stats(RulesStatsArgs),
+    /// Run SigmaHQ's regression tests (regression_data/**/info.yml) against its rules.
+    Regression(RegressionArgs),
+}
+
+#[derive(Args, Debug)]
+struct RuleSetArgs {
+    /// Rule files or directories; the built-in pack when none is given.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// YAML map of placeholder name -> values, for the `expand` modifier.
+    #[arg(long, value_name = "FILE")]
+    placeholders: Option<PathBuf>,
+    /// Extra logsource map entries (format of the built-in map).
+    #[arg(long, value_name = "FILE")]
+    logsources: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct RulesStatsArgs {
+    #[command(flatten)]
+    set: RuleSetArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct RegressionArgs {
+    /// A SigmaHQ checkout (with rules*/ and regression_data/).
+    #[arg(value_name = "SIGMA_REPO_DIR")]
+    repo: PathBuf,
+    /// Read the JSON twins of the EVTX files instead.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Timeline formats of `hunt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum TimelineFormat {
+    /// A table for the terminal.
+    Table,
+    /// CSV with a header (also loads into Timesketch).
+    Csv,
+    /// One JSON finding a line (the stable contract).
+    Jsonl,
+}
+
+impl TimelineFormat {
+    fn report_format(self) -> dragnet_report::timeline::Format {
+        use dragnet_report::timeline::Format;
+        match self {
+            TimelineFormat::Table => Format::Table,
+            TimelineFormat::Csv => Format::Csv,
+            TimelineFormat::Jsonl => Format::Jsonl,
+        }
+    }
+}
+
+/// Output formats of `stats`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum StatsFormat {
+    /// Tables for the terminal.
+    Table,
+    /// One JSON object: totals at the top level, breakdowns beneath.
+    Json,
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse::<Level>()
+}
+
+#[derive(Args, Debug)]
+struct HuntArgs {
+    /// Evidence files or directories (searched recursively).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Sigma rule files or directories (repeatable); the built-in pack when none is given.
+    #[arg(long = "rules", value_name = "PATH")]
+    rules: Vec<PathBuf>,
+    /// Drop findings below this level (informational, low, medium, high, critical).
+    #[arg(long, value_name = "LEVEL", default_value = "informational", value_parser = parse_level)]
+    min_level: Level,
+    /// Timeline format.
+    #[arg(long, value_enum, default_value_t = TimelineFormat::Table)]
+    format: TimelineFormat,
+    /// Write the timeline to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Worker threads (default: every core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
+    /// No progress, no skipped-file lines, no closing summary.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// No colours in the table.
+    #[arg(long)]
+    no_color: bool,
+    /// YAML map of placeholder name -> values, for rules using the `expand` modifier.
+    #[arg(long, value_name = "FILE")]
+    placeholders: Option<PathBuf>,
+    /// Extra logsource map entries (format of the built-in map), e.g. for custom channels.
+    #[arg(long, value_name = "FILE")]
+    logsources: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct StatsArgs {
+    /// Evidence files or directories (searched recursively).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
+    format: StatsFormat,
+    /// Worker threads (default: every core).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    threads: Option<u32>,
+    /// No progress and no skipped-file lines.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Commands::Hunt(args) => cmd_hunt::run(args),
+        Commands::Stats(args) => cmd_stats::run(args),
+        Commands::Rules(RulesCommand::Validate(a)) => {
+            cmd_rules::load_options(a.placeholders.as_deref(), a.logsources.as_deref())
+                .and_then(|o| cmd_rules::validate(&a.paths, o))
+        }
+        Commands::Rules(RulesCommand::Stats(a)) => {
+            cmd_rules::load_options(a.set.placeholders.as_deref(), a.set.logsources.as_deref())
+                .and_then(|o| cmd_rules::stats(&a.set.paths, o, a.json))
+        }
+        Commands::Rules(RulesCommand::Regression(a)) => cmd_rules::regression(&a.repo, a.json),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("dragnet: error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}

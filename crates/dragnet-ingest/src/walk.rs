@@ -74,6 +74,27 @@ impl Walker {
         }
         children.sort();
         for child in children {
+            // Inside a directory walk, hidden entries (editor and VCS folders such as `.git`,
+            // `.vscode`) and notebooks are tooling, not evidence: skipped with a reason. A path
+            // given explicitly is always read.
+            let name = child
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.starts_with('.') {
+                self.skip(
+                    &child,
+                    "hidden entry inside a directory (give it explicitly to read it)",
+                );
+                continue;
+            }
+            if name.ends_with(".ipynb") {
+                self.skip(
+                    &child,
+                    "notebook, not evidence (give it explicitly to read it)",
+                );
+                continue;
+            }
             match fs::metadata(&child) {
                 Ok(meta) => self.visit(&child, &meta),
                 Err(e) => self.skip(&child, format!("cannot read metadata: {e}")),

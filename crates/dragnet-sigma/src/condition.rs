@@ -130,7 +130,7 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
 /// Parse a condition. `names` are the rule's selection names, in order.
 pub fn parse(s: &str, names: &[String]) -> Result<Cond, String> {
     let toks = lex(s)?;
-    if toks.iter().any(|t| *t == Tok::Pipe) {
+    if toks.contains(&Tok::Pipe) {
         return Err(
             "aggregation expressions ('| count() ...') are Sigma v1 syntax; use a correlation rule"
                 .into(),
@@ -303,7 +303,7 @@ mod tests {
         assert!(eval("2 of them", &n, &[true, false, true, false]));
         // `them` leaves out underscore names.
         assert!(!eval("1 of them", &n, &[false, false, false, true]));
-        assert!(!eval("all of them", &n, &[true, true, true, false]) == false);
+        assert!(!eval("all of them", &n, &[true, false, true, true]));
         assert!(eval("all of them", &n, &[true, true, true, false]));
         assert!(eval("1 of *_2", &n, &[false, true, false, false]));
     }

@@ -235,7 +235,7 @@ impl Correlator {
             }
         }
         self.observed += 1;
-        if self.observed % 4096 == 0 {
+        if self.observed.is_multiple_of(4096) {
             self.sweep(false, &mut emitted);
         }
         if self.entries > self.limits.max_entries {
@@ -388,7 +388,7 @@ fn evaluate(corr: &Corr, key: &[Box<str>]) -> Option<f64> {
             }
             nums.sort_by(f64::total_cmp);
             let m = nums.len() / 2;
-            if nums.len() % 2 == 0 {
+            if nums.len().is_multiple_of(2) {
                 (nums[m - 1] + nums[m]) / 2.0
             } else {
                 nums[m]

@@ -107,6 +107,9 @@ impl Bucket {
     }
 }
 
+/// Index being built: EventID -> routes, and channel-wide routes.
+type RawChannel = (HashMap<i64, Vec<RouteRef>>, Vec<RouteRef>);
+
 #[derive(Default)]
 struct ChannelIndex {
     /// Per EventID: the rules of that EventID plus the channel-wide ones.
@@ -415,7 +418,7 @@ impl Engine {
         self.by_channel_lower.clear();
         let mut any_windows = Vec::new();
         // channel -> (EventID -> refs, channel-wide refs)
-        let mut raw: HashMap<String, (HashMap<i64, Vec<RouteRef>>, Vec<RouteRef>)> = HashMap::new();
+        let mut raw: HashMap<String, RawChannel> = HashMap::new();
         for (ri, cr) in self.rules.iter().enumerate() {
             match &cr.routing {
                 Routing::AnyWindows => any_windows.push(RouteRef {

@@ -123,7 +123,7 @@ pub enum TextPattern {
     Equals(String),
     Prefix(String),
     Suffix(String),
-    Contains(Needle),
+    Contains(Box<Needle>),
     /// `prefix*suffix` with nothing else.
     PrefixSuffix(String, String),
     /// Anything else: a general glob over tokens.
@@ -141,7 +141,7 @@ impl TextPattern {
             [Token::Lit(a), Token::Star] => TextPattern::Prefix(norm(a)),
             [Token::Star, Token::Lit(a)] => TextPattern::Suffix(norm(a)),
             [Token::Star, Token::Lit(a), Token::Star] => {
-                TextPattern::Contains(Needle::new(norm(a)))
+                TextPattern::Contains(Box::new(Needle::new(norm(a))))
             }
             [Token::Lit(a), Token::Star, Token::Lit(b)] => {
                 TextPattern::PrefixSuffix(norm(a), norm(b))
@@ -261,7 +261,10 @@ mod tests {
         assert_eq!(c("ABC"), TextPattern::Equals("abc".into()));
         assert_eq!(c("ab*"), TextPattern::Prefix("ab".into()));
         assert_eq!(c(r"*\cmd.exe"), TextPattern::Suffix(r"\cmd.exe".into()));
-        assert_eq!(c("*x*"), TextPattern::Contains(Needle::new("x".into())));
+        assert_eq!(
+            c("*x*"),
+            TextPattern::Contains(Box::new(Needle::new("x".into())))
+        );
         assert_eq!(c("a*b"), TextPattern::PrefixSuffix("a".into(), "b".into()));
         assert!(matches!(c("a?b"), TextPattern::Glob(_)));
         assert!(!c("a*b").matches("b"));

@@ -1,0 +1,166 @@
+//! `dragnet hunt`: rules over evidence, a timeline of findings out.
+
+use crate::common::{self, count, mb, plural, rate, Failure};
+use crate::{HuntArgs, TimelineFormat};
+use dragnet_engine::{hunt, HuntConfig, RunSummary};
+use dragnet_event::{Analyzer, Detector, Level};
+use dragnet_report::timeline::{self, TableOptions};
+use dragnet_sigma::correlation::CorrelationLimits;
+use dragnet_sigma::Engine;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
+    common::check_paths_exist(&args.paths, "input")?;
+    common::check_paths_exist(&args.rules, "rules path")?;
+
+    let engine = load_rules(&args)?;
+    let discovery = common::discover(&args.paths, args.quiet)?;
+
+    // Open the output before the run, so that a bad path fails at once.
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
+            Failure::failed(format!("cannot create {}: {e}", p.display()))
+        })?)),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+
+    // Sigma correlations run as an analyzer over the rules' findings; the findings of rules
+    // that only feed correlations are not reported.
+    let mut analyzers: Vec<Box<dyn Analyzer>> = Vec::new();
+    let mut hidden_rules = HashSet::new();
+    if let Some(correlator) = engine.correlator(CorrelationLimits::default()) {
+        hidden_rules = correlator.hidden_rule_ids().clone();
+        analyzers.push(Box::new(correlator));
+    }
+    let cfg = HuntConfig {
+        threads: common::threads(args.threads),
+        min_level: args.min_level,
+        hidden_rules,
+        ..Default::default()
+    };
+    let progress = common::progress(args.quiet);
+    let detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(engine)];
+    let result = hunt(&discovery, &detectors, analyzers, &cfg, progress.as_ref());
+    let summary = &result.summary;
+
+    common::print_read_errors(&summary.read_errors, summary.errors);
+
+    let color = args.format == TimelineFormat::Table
+        && !args.no_color
+        && args.output.is_none()
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::stdout().is_terminal();
+    let table = TableOptions {
+        color,
+        width: timeline::terminal_width(),
+    };
+    let written = timeline::write(
+        &mut out,
+        &result.findings,
+        args.format.report_format(),
+        &table,
+    )
+    .and_then(|()| out.flush());
+    drop(out);
+    if let Err(e) = written {
+        if !common::is_broken_pipe(&e) {
+            let target = match &args.output {
+                Some(p) => p.display().to_string(),
+                None => "standard output".to_string(),
+            };
+            return Err(Failure::failed(format!("writing to {target}: {e}")));
+        }
+    }
+
+    if !args.quiet {
+        print_summary(summary);
+    }
+    if !summary.anything_readable() {
+        return Err(Failure::failed(format!(
+            "nothing could be read: all {} input file(s) failed ({} read errors)",
+            summary.files,
+            count(summary.errors)
+        )));
+    }
+    Ok(ExitCode::from(common::EXIT_OK))
+}
+
+/// The rules from `--rules`, or the built-in pack. Each rule that fails to load is printed on
+/// its own line, then how many failed; the rest are used.
+fn load_rules(args: &HuntArgs) -> Result<Engine, Failure> {
+    let opts =
+        crate::cmd_rules::load_options(args.placeholders.as_deref(), args.logsources.as_deref())?;
+    let (engine, errors, _files) = crate::cmd_rules::load(&args.rules, opts)?;
+    let origin = if args.rules.is_empty() {
+        "built-in pack"
+    } else {
+        "--rules"
+    };
+    for e in &errors {
+        eprintln!("rule error: {e}");
+    }
+    let correlations = engine.correlations().len();
+    if !errors.is_empty() || !args.quiet {
+        let with = if correlations > 0 {
+            format!(" (and {})", plural(correlations as u64, "correlation"))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "rules ({origin}): {} loaded{with}, {} failed",
+            count(engine.rule_count() as u64),
+            count(errors.len() as u64)
+        );
+    }
+    if engine.rule_count() == 0 && !args.quiet {
+        eprintln!("warning: no rule loaded: no findings will be made");
+    }
+    Ok(engine)
+}
+
+fn print_summary(s: &RunSummary) {
+    let secs = s.elapsed.as_secs_f64();
+    let skipped = if s.skipped.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} skipped)", count(s.skipped.len() as u64))
+    };
+    eprintln!(
+        "read {}{}, {}, {}, {} in {:.2} s ({} records/s, {:.1} MB/s)",
+        plural(s.files as u64, "file"),
+        skipped,
+        plural(s.records, "record"),
+        mb(s.bytes),
+        plural(s.errors, "error"),
+        secs,
+        count(rate(s.records as f64, secs) as u64),
+        rate(s.bytes as f64 / 1e6, secs),
+    );
+    let by_level: Vec<String> = Level::ALL
+        .iter()
+        .rev()
+        .map(|l| {
+            format!(
+                "{} {}",
+                l,
+                count(s.findings_by_level.get(l).copied().unwrap_or(0))
+            )
+        })
+        .collect();
+    eprintln!(
+        "findings: {} ({})",
+        count(s.total_findings()),
+        by_level.join(", ")
+    );
+    for (name, bytes) in &s.analyzer_state_peak {
+        eprintln!(
+            "{name}: {} finding(s), peak state {:.1} KiB",
+            s.analyzer_findings.get(name).copied().unwrap_or(0),
+            *bytes as f64 / 1024.0
+        );
+    }
+}

@@ -1,0 +1,396 @@
+//! The hunt pipeline: runs the readers over the discovered input files and the detectors over
+//! every event, then the stateful analyzers over the findings in time order.
+//!
+//! ```text
+//! discover (dragnet-ingest) -> read files in parallel (largest first)
+//!     -> every event through every Detector on the reading thread
+//!     -> findings sorted into a timeline
+//!     -> Analyzers (stateful) over the timeline, in order
+//!     -> min_level and hidden-rule filters -> merged, sorted result
+//! ```
+//!
+//! [`stats`] runs the same readers with no detectors and counts what they read.
+
+mod progress;
+mod stats;
+
+pub use progress::{NoProgress, Progress};
+pub use stats::{stats, EventIdCount, FormatCount, SkippedFile, StatsResult};
+
+use dragnet_event::{Analyzer, Detector, Event, Finding, Level};
+use dragnet_ingest::{Discovery, FileSummary, InputFile, ReadError, ReadOptions};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How many read errors a run keeps (the rest are only counted).
+pub const DEFAULT_MAX_READ_ERRORS: usize = 1000;
+
+/// How often (in records) a reading thread reports progress.
+const PROGRESS_EVERY: u64 = 2048;
+
+/// Settings of one run.
+#[derive(Clone, Debug)]
+pub struct HuntConfig {
+    /// Size of the worker pool (at least 1).
+    pub threads: usize,
+    /// Findings below this level are dropped.
+    pub min_level: Level,
+    /// How many read errors to keep in the summary; the rest are counted.
+    pub max_read_errors: usize,
+    /// Rule ids whose findings feed the analyzers but are not reported (the inputs of Sigma
+    /// correlations that do not `generate` their own findings).
+    pub hidden_rules: HashSet<String>,
+}
+
+impl Default for HuntConfig {
+    fn default() -> Self {
+        HuntConfig {
+            threads: default_threads(),
+            min_level: Level::Informational,
+            max_read_errors: DEFAULT_MAX_READ_ERRORS,
+            hidden_rules: HashSet::new(),
+        }
+    }
+}
+
+/// The machine's parallelism, or 1 when it cannot be told.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// What one input file gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileStats {
+    pub path: String,
+    pub format: &'static str,
+    pub records: u64,
+    pub errors: u64,
+    pub bytes: u64,
+}
+
+/// Read errors of a run: the first `max_read_errors` kept, the rest counted.
+#[derive(Debug, Default)]
+pub struct ReadErrors {
+    pub kept: Vec<ReadError>,
+    /// Errors that were not kept.
+    pub omitted: u64,
+}
+
+/// Totals and breakdowns of a hunt.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// Files read (not counting skipped ones).
+    pub files: usize,
+    pub records: u64,
+    pub bytes: u64,
+    /// Read errors in all (including those not kept in `read_errors`).
+    pub errors: u64,
+    /// Files that discovery left out, with the reason.
+    pub skipped: Vec<SkippedFile>,
+    /// Findings kept, by level (every level present, zero or not).
+    pub findings_by_level: BTreeMap<Level, u64>,
+    pub elapsed: Duration,
+    /// One entry a file, in the order of the discovery.
+    pub per_file: Vec<FileStats>,
+    /// The first read errors (at most `HuntConfig::max_read_errors`).
+    pub read_errors: Vec<ReadError>,
+    /// Read errors beyond those kept.
+    pub read_errors_omitted: u64,
+    /// Findings emitted by the analyzers (before the level and hidden-rule filters), by
+    /// analyzer name.
+    pub analyzer_findings: BTreeMap<String, u64>,
+    /// Peak state each analyzer held (bytes, sampled while it ran), by analyzer name.
+    pub analyzer_state_peak: BTreeMap<String, usize>,
+}
+
+impl RunSummary {
+    /// Whether at least one input file could be read: a file that gave records, or that gave
+    /// neither records nor errors (an empty but well-formed file).
+    pub fn anything_readable(&self) -> bool {
+        self.per_file.iter().any(|f| f.records > 0 || f.errors == 0)
+    }
+
+    pub fn total_findings(&self) -> u64 {
+        self.findings_by_level.values().sum()
+    }
+}
+
+/// The outcome of [`hunt`].
+#[derive(Debug)]
+pub struct HuntResult {
+    /// Every finding kept, sorted by [`Finding::timeline_cmp`].
+    pub findings: Vec<Finding>,
+    pub summary: RunSummary,
+}
+
+/// Run `detectors` over every event of the discovered files, then `analyzers` over the
+/// findings in time order.
+///
+/// Files are read in parallel on a pool of `cfg.threads` threads, largest first. A file that
+/// makes up most of the input (one big EVTX) is read first with `cfg.threads` for the
+/// parser's own chunk-level parallelism; the others are read one thread each. Events go
+/// through every detector on the thread that read them.
+///
+/// With no analyzers, findings below `cfg.min_level` (or of `cfg.hidden_rules`) are dropped
+/// right there. With analyzers, every finding is kept until the analyzers have seen the whole
+/// timeline in order (a correlation may count findings of a lower level than it has itself);
+/// then the level and hidden-rule filters apply to the stateless findings and the analyzers'
+/// output alike, and both are merged into one timeline.
+///
+/// Analyzers that want raw events ([`Analyzer::wants_events`]) are not fed events yet: the
+/// pipeline does not keep events after the stateless stage.
+pub fn hunt(
+    discovery: &Discovery,
+    detectors: &[std::sync::Arc<dyn Detector>],
+    mut analyzers: Vec<Box<dyn Analyzer>>,
+    cfg: &HuntConfig,
+    progress: &dyn Progress,
+) -> HuntResult {
+    let started = Instant::now();
+    let min_level = cfg.min_level;
+    let hidden = &cfg.hidden_rules;
+    let keep = |f: &Finding| f.level >= min_level && !hidden.contains(&f.rule.id);
+    let filter_early = analyzers.is_empty();
+
+    let per_file = read_all(
+        &discovery.files,
+        cfg,
+        progress,
+        Vec::<Finding>::new,
+        |found: &mut Vec<Finding>, scratch: &mut Vec<Finding>, event: &Event| {
+            for d in detectors {
+                d.detect(event, scratch);
+            }
+            if filter_early {
+                found.extend(scratch.drain(..).filter(|f| keep(f)));
+            } else {
+                found.append(scratch);
+            }
+        },
+    );
+
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut totals = Totals::default();
+    let mut files_out = Vec::with_capacity(per_file.outputs.len());
+    for (file, summary, found) in per_file.outputs {
+        totals.add(&summary);
+        files_out.push(file_stats(file, &summary));
+        findings.extend(found);
+    }
+    findings.sort_by(Finding::timeline_cmp);
+
+    // Stateful stage: every analyzer sees the whole timeline, in order.
+    let mut analyzer_findings = BTreeMap::new();
+    let mut analyzer_state_peak = BTreeMap::new();
+    if !analyzers.is_empty() {
+        let mut extra: Vec<Finding> = Vec::new();
+        for a in analyzers.iter_mut() {
+            let before = extra.len();
+            let mut peak = a.state_bytes();
+            for (i, f) in findings.iter().enumerate() {
+                a.observe_finding(f, &mut extra);
+                if i % 1024 == 0 {
+                    peak = peak.max(a.state_bytes());
+                }
+            }
+            peak = peak.max(a.state_bytes());
+            a.finish(&mut extra);
+            analyzer_state_peak.insert(a.name().to_string(), peak);
+            *analyzer_findings.entry(a.name().to_string()).or_insert(0) +=
+                (extra.len() - before) as u64;
+        }
+        findings.retain(|f| keep(f));
+        extra.retain(|f| keep(f));
+        if !extra.is_empty() {
+            findings.extend(extra);
+            findings.sort_by(Finding::timeline_cmp);
+        }
+    }
+
+    let mut findings_by_level: BTreeMap<Level, u64> = Level::ALL.iter().map(|l| (*l, 0)).collect();
+    for f in &findings {
+        *findings_by_level.entry(f.level).or_insert(0) += 1;
+    }
+
+    let summary = RunSummary {
+        files: discovery.files.len(),
+        records: totals.records,
+        bytes: totals.bytes,
+        errors: totals.errors,
+        skipped: skipped_files(discovery),
+        findings_by_level,
+        elapsed: started.elapsed(),
+        per_file: files_out,
+        read_errors: per_file.errors.kept,
+        read_errors_omitted: per_file.errors.omitted,
+        analyzer_findings,
+        analyzer_state_peak,
+    };
+    progress.finish();
+    HuntResult { findings, summary }
+}
+
+#[derive(Default)]
+pub(crate) struct Totals {
+    pub records: u64,
+    pub bytes: u64,
+    pub errors: u64,
+}
+
+impl Totals {
+    pub(crate) fn add(&mut self, s: &FileSummary) {
+        self.records += s.records;
+        self.bytes += s.bytes;
+        self.errors += s.errors;
+    }
+}
+
+pub(crate) fn file_stats(file: &InputFile, s: &FileSummary) -> FileStats {
+    FileStats {
+        path: file.path.display().to_string(),
+        format: file.format.as_str(),
+        records: s.records,
+        errors: s.errors,
+        bytes: s.bytes,
+    }
+}
+
+pub(crate) fn skipped_files(discovery: &Discovery) -> Vec<SkippedFile> {
+    discovery
+        .skipped
+        .iter()
+        .map(|s| SkippedFile {
+            path: s.path.display().to_string(),
+            reason: s.reason.clone(),
+        })
+        .collect()
+}
+
+/// What [`read_all`] gives back: per file (in discovery order) its summary and the state the
+/// event callback built, plus the bounded read errors.
+pub(crate) struct ReadAll<'a, S> {
+    pub outputs: Vec<(&'a InputFile, FileSummary, S)>,
+    pub errors: ReadErrors,
+}
+
+/// Read every file on a pool of `cfg.threads` threads, largest first, calling `on_event` for
+/// each event with that file's state (made by `new_state`) and a scratch buffer.
+pub(crate) fn read_all<'a, S, N, F>(
+    files: &'a [InputFile],
+    cfg: &HuntConfig,
+    progress: &dyn Progress,
+    new_state: N,
+    on_event: F,
+) -> ReadAll<'a, S>
+where
+    S: Send,
+    N: Fn() -> S + Sync,
+    F: Fn(&mut S, &mut Vec<Finding>, &Event) + Sync,
+{
+    let threads = cfg.threads.max(1);
+    let total_bytes: u64 = files.iter().map(|f| f.size).sum();
+    progress.start(files.len(), total_bytes);
+
+    // Largest first, so that a big file does not start last and hold up the end of the run.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| {
+        files[b]
+            .size
+            .cmp(&files[a].size)
+            .then_with(|| files[a].path.cmp(&files[b].path))
+    });
+
+    // A file that is most of the input (one big EVTX) is read first, outside the pool, with
+    // `threads` for the parser's own chunk-level parallelism (the reader reads on the calling
+    // thread when called from inside a rayon pool). The others are read one thread each.
+    let solo: Option<usize> = order.first().copied().filter(|&i| {
+        threads > 1 && (files.len() == 1 || files[i].size.saturating_mul(2) > total_bytes)
+    });
+    let pooled: &[usize] = if solo.is_some() { &order[1..] } else { &order };
+
+    let slots: Vec<Mutex<Option<(FileSummary, S)>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    let errors = Mutex::new(ReadErrors::default());
+    let max_errors = cfg.max_read_errors;
+
+    let read_one = |idx: usize, read_threads: usize| {
+        let file = &files[idx];
+        let opts = ReadOptions {
+            threads: read_threads,
+        };
+        let mut state = new_state();
+        let mut scratch: Vec<Finding> = Vec::new();
+        let mut unreported: u64 = 0;
+        let summary = dragnet_ingest::read_file(
+            file,
+            &opts,
+            &mut |event: Event| {
+                on_event(&mut state, &mut scratch, &event);
+                unreported += 1;
+                if unreported >= PROGRESS_EVERY {
+                    progress.add_records(unreported, 0);
+                    unreported = 0;
+                }
+            },
+            &mut |err: ReadError| {
+                let mut e = errors.lock().unwrap_or_else(|p| p.into_inner());
+                if e.kept.len() < max_errors {
+                    e.kept.push(err);
+                } else {
+                    e.omitted += 1;
+                }
+            },
+        );
+        progress.add_records(unreported, summary.bytes);
+        progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
+        *slots[idx].lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
+    };
+
+    if let Some(idx) = solo {
+        read_one(idx, threads);
+    }
+    let next = AtomicUsize::new(0);
+    let work = || {
+        while let Some(&idx) = pooled.get(next.fetch_add(1, Ordering::Relaxed)) {
+            read_one(idx, 1);
+        }
+    };
+    let workers = threads.min(pooled.len());
+    if workers <= 1 {
+        work();
+    } else {
+        match rayon::ThreadPoolBuilder::new().num_threads(workers).build() {
+            Ok(pool) => pool.scope(|s| {
+                for _ in 0..workers {
+                    s.spawn(|_| work());
+                }
+            }),
+            Err(_) => work(),
+        }
+    }
+
+    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    // Workers interleave: order the kept errors by file (stable: each file's stay in order).
+    errors.kept.sort_by(|a, b| a.path.cmp(&b.path));
+    let outputs = slots
+        .into_iter()
+        .zip(files)
+        .map(|(slot, file)| {
+            let (summary, state) = slot
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| (FileSummary::default(), new_state()));
+            (file, summary, state)
+        })
+        .collect();
+    ReadAll { outputs, errors }
+}
+
+#[cfg(test)]
+mod tests;

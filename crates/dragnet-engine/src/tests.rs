@@ -1,0 +1,482 @@
+//! Pipeline tests on small JSONL files written to a temporary directory.
+
+use super::*;
+use dragnet_event::{Analyzer, Detector, Event, Finding, Level, RuleMeta};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A temporary directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!(
+            "dragnet-engine-{}-{}-{}",
+            name,
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn line(time: &str, channel: &str, id: i64, image: &str) -> String {
+    format!(
+        "{{\"@timestamp\":\"{time}\",\"Channel\":\"{channel}\",\"EventID\":{id},\"Computer\":\"WS-17\",\"Image\":\"{}\"}}\n",
+        image.replace('\\', "\\\\")
+    )
+}
+
+const SYSMON: &str = "Microsoft-Windows-Sysmon/Operational";
+
+/// Emits a high finding for every EventID 1 and a low one for every EventID 3.
+struct TestDetector {
+    high: Arc<RuleMeta>,
+    low: Arc<RuleMeta>,
+}
+
+impl TestDetector {
+    fn new() -> Self {
+        TestDetector {
+            high: Arc::new(RuleMeta {
+                id: "test-process-creation".into(),
+                title: "Process creation".into(),
+                author: "tests".into(),
+                tags: vec!["attack.execution".into(), "attack.t1059".into()],
+                ..Default::default()
+            }),
+            low: Arc::new(RuleMeta {
+                id: "test-network".into(),
+                title: "Network connection".into(),
+                author: "tests".into(),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+impl Detector for TestDetector {
+    fn name(&self) -> &str {
+        "test"
+    }
+    fn detect(&self, event: &Event, out: &mut Vec<Finding>) {
+        let (rule, level) = match event.event_id() {
+            Some(1) => (&self.high, Level::High),
+            Some(3) => (&self.low, Level::Low),
+            _ => return,
+        };
+        let mut f = Finding::new(
+            rule.clone(),
+            level,
+            event.time,
+            &event.host,
+            event.provenance.clone(),
+        );
+        if let Some(i) = event.get("Image") {
+            f.details.insert("Image".into(), i.to_json());
+        }
+        out.push(f);
+    }
+}
+
+/// Counts the findings it sees and emits one critical finding at the end, stamped with the
+/// time of the last one; checks that it is fed in time order.
+struct CountingAnalyzer {
+    seen: u64,
+    last: Option<Finding>,
+    rule: Arc<RuleMeta>,
+}
+
+impl Analyzer for CountingAnalyzer {
+    fn name(&self) -> &str {
+        "counting"
+    }
+    fn observe_finding(&mut self, finding: &Finding, _out: &mut Vec<Finding>) {
+        if let Some(prev) = &self.last {
+            assert!(prev.timeline_cmp(finding).is_le(), "fed out of order");
+        }
+        self.seen += 1;
+        self.last = Some(finding.clone());
+    }
+    fn finish(&mut self, out: &mut Vec<Finding>) {
+        if let Some(last) = &self.last {
+            let mut f = Finding::new(
+                self.rule.clone(),
+                Level::Critical,
+                last.time,
+                &last.host,
+                last.source.clone(),
+            );
+            f.details.insert("count".into(), self.seen.into());
+            out.push(f);
+        }
+    }
+}
+
+fn sample_dir() -> (TempDir, PathBuf, PathBuf) {
+    let dir = TempDir::new("sample");
+    let mut a = String::new();
+    a += &line(
+        "2024-05-01T10:00:05Z",
+        SYSMON,
+        1,
+        r"C:\Windows\System32\cmd.exe",
+    );
+    a += &line(
+        "2024-05-01T10:00:01Z",
+        SYSMON,
+        3,
+        r"C:\Windows\System32\svchost.exe",
+    );
+    a += &line(
+        "2024-05-01T10:00:09Z",
+        SYSMON,
+        1,
+        r"C:\Windows\System32\certutil.exe",
+    );
+    a += &line(
+        "2024-05-01T10:00:02Z",
+        "Security",
+        4624,
+        r"C:\Windows\System32\lsass.exe",
+    );
+    let mut b = String::new();
+    b += &line(
+        "2024-05-01T09:59:00Z",
+        SYSMON,
+        1,
+        r"C:\Windows\explorer.exe",
+    );
+    b += &line(
+        "2024-05-01T10:00:07Z",
+        SYSMON,
+        11,
+        r"C:\Windows\System32\notepad.exe",
+    );
+    b += &line(
+        "2024-05-01T10:00:03Z",
+        "Security",
+        4624,
+        r"C:\Windows\System32\lsass.exe",
+    );
+    let pa = dir.write("a.jsonl", &a);
+    let pb = dir.write("b.jsonl", &b);
+    (dir, pa, pb)
+}
+
+fn discover(dir: &TempDir) -> Discovery {
+    dragnet_ingest::discover(std::slice::from_ref(&dir.0)).expect("discover")
+}
+
+fn cfg(threads: usize, min_level: Level) -> HuntConfig {
+    HuntConfig {
+        threads,
+        min_level,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn hunt_sorts_filters_and_counts() {
+    let (dir, pa, pb) = sample_dir();
+    let disc = discover(&dir);
+    assert_eq!(disc.files.len(), 2, "skipped: {:?}", disc.skipped.len());
+    let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
+
+    let all = hunt(
+        &disc,
+        std::slice::from_ref(&det),
+        Vec::new(),
+        &cfg(2, Level::Informational),
+        &NoProgress,
+    );
+    let s = &all.summary;
+    assert_eq!(s.files, 2);
+    assert_eq!(s.records, 7);
+    assert_eq!(s.errors, 0);
+    assert!(s.read_errors.is_empty());
+    assert!(s.anything_readable());
+    assert_eq!(all.findings.len(), 4);
+    assert_eq!(s.findings_by_level[&Level::High], 3);
+    assert_eq!(s.findings_by_level[&Level::Low], 1);
+    assert_eq!(s.findings_by_level[&Level::Critical], 0);
+    assert_eq!(s.total_findings(), 4);
+    assert!(all
+        .findings
+        .windows(2)
+        .all(|w| w[0].timeline_cmp(&w[1]).is_le()));
+    let images: Vec<String> = all
+        .findings
+        .iter()
+        .map(|f| f.details["Image"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        images,
+        [
+            r"C:\Windows\explorer.exe",
+            r"C:\Windows\System32\svchost.exe",
+            r"C:\Windows\System32\cmd.exe",
+            r"C:\Windows\System32\certutil.exe",
+        ]
+    );
+    assert_eq!(all.findings[0].source.path.as_ref(), pb.to_str().unwrap());
+    assert_eq!(all.findings[3].source.path.as_ref(), pa.to_str().unwrap());
+    assert_eq!(all.findings[0].attack, ["T1059"]);
+
+    let per_file: Vec<(String, u64)> = s
+        .per_file
+        .iter()
+        .map(|f| (f.path.clone(), f.records))
+        .collect();
+    assert!(per_file.contains(&(pa.display().to_string(), 4)));
+    assert!(per_file.contains(&(pb.display().to_string(), 3)));
+    assert!(s.per_file.iter().all(|f| f.format == "jsonl"));
+
+    // The level filter drops the low finding; one thread gives the same result.
+    let high = hunt(
+        &disc,
+        std::slice::from_ref(&det),
+        Vec::new(),
+        &cfg(1, Level::Medium),
+        &NoProgress,
+    );
+    assert_eq!(high.findings.len(), 3);
+    assert!(high.findings.iter().all(|f| f.level == Level::High));
+    assert_eq!(high.summary.findings_by_level[&Level::Low], 0);
+    assert_eq!(high.summary.records, 7);
+}
+
+#[test]
+fn analyzers_see_the_timeline_and_their_findings_are_merged() {
+    let (dir, _pa, _pb) = sample_dir();
+    let disc = discover(&dir);
+    let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
+    let analyzer = CountingAnalyzer {
+        seen: 0,
+        last: None,
+        rule: Arc::new(RuleMeta {
+            id: "count".into(),
+            title: "Count".into(),
+            author: "tests".into(),
+            kind: "counting".into(),
+            ..Default::default()
+        }),
+    };
+    let r = hunt(
+        &disc,
+        &[det],
+        vec![Box::new(analyzer)],
+        &cfg(2, Level::Low),
+        &NoProgress,
+    );
+    assert_eq!(r.findings.len(), 5);
+    assert_eq!(r.summary.findings_by_level[&Level::Critical], 1);
+    assert_eq!(r.summary.analyzer_findings["counting"], 1);
+    let last = r.findings.last().unwrap();
+    assert!(last.rule.id == "count" || r.findings[3].rule.id == "count");
+    let count = r.findings.iter().find(|f| f.rule.id == "count").unwrap();
+    assert_eq!(count.details["count"], 4);
+    assert!(r
+        .findings
+        .windows(2)
+        .all(|w| w[0].timeline_cmp(&w[1]).is_le()));
+}
+
+fn counting() -> Box<dyn Analyzer> {
+    Box::new(CountingAnalyzer {
+        seen: 0,
+        last: None,
+        rule: Arc::new(RuleMeta {
+            id: "count".into(),
+            title: "Count".into(),
+            author: "tests".into(),
+            ..Default::default()
+        }),
+    })
+}
+
+#[test]
+fn analyzers_see_findings_below_the_level_and_of_hidden_rules() {
+    let (dir, _pa, _pb) = sample_dir();
+    let disc = discover(&dir);
+    let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
+
+    // The low finding is counted by the analyzer, then dropped by the level filter.
+    let r = hunt(
+        &disc,
+        std::slice::from_ref(&det),
+        vec![counting()],
+        &cfg(2, Level::High),
+        &NoProgress,
+    );
+    assert_eq!(r.findings.len(), 4);
+    assert!(r.findings.iter().all(|f| f.level >= Level::High));
+    let count = r.findings.iter().find(|f| f.rule.id == "count").unwrap();
+    assert_eq!(count.details["count"], 4);
+
+    // Hidden rules feed the analyzer but are not reported.
+    let mut c = cfg(1, Level::Informational);
+    c.hidden_rules.insert("test-process-creation".into());
+    let r = hunt(&disc, &[det], vec![counting()], &c, &NoProgress);
+    let ids: Vec<&str> = r.findings.iter().map(|f| f.rule.id.as_str()).collect();
+    assert_eq!(ids, ["test-network", "count"]);
+    assert_eq!(r.findings[1].details["count"], 4);
+    assert_eq!(r.summary.total_findings(), 2);
+}
+
+#[test]
+fn hidden_rules_are_dropped_without_analyzers_too() {
+    let (dir, _pa, _pb) = sample_dir();
+    let disc = discover(&dir);
+    let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
+    let mut c = cfg(2, Level::Informational);
+    c.hidden_rules.insert("test-network".into());
+    let r = hunt(&disc, &[det], Vec::new(), &c, &NoProgress);
+    assert_eq!(r.findings.len(), 3);
+    assert!(r
+        .findings
+        .iter()
+        .all(|f| f.rule.id == "test-process-creation"));
+}
+
+#[test]
+fn progress_sees_every_file_and_record() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    #[derive(Default)]
+    struct Count {
+        files: AtomicU64,
+        records: AtomicU64,
+        started: AtomicU64,
+    }
+    impl Progress for Count {
+        fn start(&self, files: usize, _bytes: u64) {
+            self.started.store(files as u64, Ordering::Relaxed);
+        }
+        fn add_records(&self, n: u64, _bytes: u64) {
+            self.records.fetch_add(n, Ordering::Relaxed);
+        }
+        fn file_done(&self, _path: &Path, _records: u64, _bytes: u64) {
+            self.files.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let (dir, _pa, _pb) = sample_dir();
+    let disc = discover(&dir);
+    let p = Count::default();
+    let s = stats(&disc, &cfg(2, Level::Informational), &p);
+    assert_eq!(p.started.load(Ordering::Relaxed), 2);
+    assert_eq!(p.files.load(Ordering::Relaxed), 2);
+    assert_eq!(p.records.load(Ordering::Relaxed), s.records);
+}
+
+#[test]
+fn stats_counts_by_file_format_channel_and_event_id() {
+    let (dir, pa, _pb) = sample_dir();
+    let disc = discover(&dir);
+    let s = stats(&disc, &cfg(2, Level::Informational), &NoProgress);
+    assert_eq!(s.files, 2);
+    assert_eq!(s.records, 7);
+    assert_eq!(s.errors, 0);
+    assert!(s.bytes > 0);
+    assert_eq!(s.by_channel[SYSMON], 5);
+    assert_eq!(s.by_channel["Security"], 2);
+    assert_eq!(s.by_format["jsonl"].files, 2);
+    assert_eq!(s.by_format["jsonl"].records, 7);
+    assert_eq!(
+        s.by_event_id[0],
+        EventIdCount {
+            channel: SYSMON.into(),
+            event_id: Some(1),
+            records: 3
+        }
+    );
+    assert!(s.by_event_id.contains(&EventIdCount {
+        channel: "Security".into(),
+        event_id: Some(4624),
+        records: 2
+    }));
+    let a = s
+        .by_file
+        .iter()
+        .find(|f| f.path == pa.display().to_string())
+        .unwrap();
+    assert_eq!(a.records, 4);
+
+    let v = serde_json::to_value(&s).unwrap();
+    for key in ["files", "records", "bytes", "errors"] {
+        assert!(v[key].is_u64(), "{key} is not a number: {}", v[key]);
+    }
+    assert!(v["by_file"].is_array() && v["by_channel"].is_object());
+}
+
+#[test]
+fn read_errors_are_bounded_and_counted() {
+    let dir = TempDir::new("errors");
+    let mut text = String::new();
+    for i in 0..5 {
+        text += &line("2024-05-01T10:00:00Z", SYSMON, 1, r"C:\x.exe");
+        text += &format!("{{ not json {i}\n");
+    }
+    dir.write("damaged.jsonl", &text);
+    let disc = discover(&dir);
+    assert_eq!(disc.files.len(), 1);
+    let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
+    let r = hunt(
+        &disc,
+        &[det],
+        Vec::new(),
+        &HuntConfig {
+            threads: 2,
+            min_level: Level::Informational,
+            max_read_errors: 2,
+            ..Default::default()
+        },
+        &NoProgress,
+    );
+    let s = &r.summary;
+    assert_eq!(s.records, 5);
+    assert_eq!(s.errors, 5);
+    assert_eq!(s.read_errors.len(), 2);
+    assert_eq!(s.read_errors_omitted, 3);
+    assert_eq!(r.findings.len(), 5);
+    assert!(s.anything_readable());
+}
+
+#[test]
+fn nothing_readable_is_reported() {
+    let s = RunSummary {
+        files: 1,
+        records: 0,
+        bytes: 10,
+        errors: 1,
+        skipped: Vec::new(),
+        findings_by_level: BTreeMap::new(),
+        elapsed: Duration::ZERO,
+        per_file: vec![FileStats {
+            path: "x.evtx".into(),
+            format: "evtx",
+            records: 0,
+            errors: 1,
+            bytes: 10,
+        }],
+        read_errors: Vec::new(),
+        read_errors_omitted: 0,
+        analyzer_findings: BTreeMap::new(),
+        analyzer_state_peak: BTreeMap::new(),
+    };
+    assert!(!s.anything_readable());
+}
