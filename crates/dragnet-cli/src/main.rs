@@ -6,6 +6,7 @@
 
 mod cmd_hunt;
 mod cmd_rules;
+mod cmd_sim;
 mod cmd_stats;
 mod common;
 mod progress;
@@ -30,6 +31,11 @@ enum Commands {
     Hunt(HuntArgs),
     /// Read evidence without rules and count what it holds (files, records, channels, EventIDs).
     Stats(StatsArgs),
+    /// Write the evidence of a simulated intrusion (Windows, Zeek, IIS, mail, M365) with its
+    /// ground truth.
+    Simulate(SimulateArgs),
+    /// Simulate a small network with an Ink Dragon intrusion, then hunt it.
+    Demo(DemoArgs),
     /// Check, describe and prove rule sets.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -44,6 +50,49 @@ enum RulesCommand {
     Stats(RulesStatsArgs),
     /// Run SigmaHQ's regression tests (regression_data/**/info.yml) against its rules.
     Regression(RegressionArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct SimulateArgs {
+    /// `ink-dragon`, or `none` for background activity only.
+    #[arg(long, default_value = "ink-dragon")]
+    scenario: String,
+    /// Seed: hosts, names, times and the attack's path vary with it; same seed, same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Windows machines (at least 4).
+    #[arg(long, default_value_t = 6)]
+    hosts: usize,
+    /// Days of activity.
+    #[arg(long, default_value_t = 1)]
+    days: u32,
+    /// Background volume multiplier (1.0: a small office; 200: about 10 million events).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Mean period of the HTTPS beacons, seconds.
+    #[arg(long, default_value_t = 300)]
+    beacon_period: u32,
+    /// Relative jitter of the beacons (0 to 0.95).
+    #[arg(long, default_value_t = 0.2)]
+    beacon_jitter: f64,
+    /// Output folder.
+    #[arg(long, default_value = "evidence")]
+    out: PathBuf,
+    /// No summary line.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    #[command(flatten)]
+    sim: SimulateArgs,
+    /// Where to write the evidence (default: a folder in the system's temporary directory).
+    #[arg(long = "into", value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Show findings from this level up.
+    #[arg(long, value_name = "LEVEL", default_value = "medium", value_parser = parse_level)]
+    min_level: Level,
 }
 
 #[derive(Args, Debug)]
@@ -168,6 +217,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Commands::Hunt(args) => cmd_hunt::run(args),
         Commands::Stats(args) => cmd_stats::run(args),
+        Commands::Simulate(a) => cmd_sim::run_simulate(a),
+        Commands::Demo(a) => cmd_sim::run_demo(a),
         Commands::Rules(RulesCommand::Validate(a)) => {
             cmd_rules::load_options(a.placeholders.as_deref(), a.logsources.as_deref())
                 .and_then(|o| cmd_rules::validate(&a.paths, o))
