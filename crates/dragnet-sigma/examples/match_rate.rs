@@ -22,9 +22,10 @@ fn main() {
     for r in &rules {
         b.add_path(r).unwrap();
     }
+    let parsed = t.elapsed().as_secs_f64();
     let (engine, errors) = b.build();
     println!(
-        "load+compile: {} rules, {} errors, {:.3}s",
+        "parse {parsed:.3}s; load+compile: {} rules, {} errors, {:.3}s",
         engine.rule_count(),
         errors.len(),
         t.elapsed().as_secs_f64()

@@ -9,6 +9,7 @@ use crate::rule::{parse_document, CorrelationRule, Detection, FilterRule, RuleDo
 use crate::yaml::{parse_documents, Node, NodeKind};
 use crate::RuleError;
 use dragnet_event::{Detector, Event, Finding, RuleMeta, Value};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -112,9 +113,9 @@ type RawChannel = (HashMap<i64, Vec<RouteRef>>, Vec<RouteRef>);
 
 #[derive(Default)]
 struct ChannelIndex {
-    /// Per EventID: the rules of that EventID plus the channel-wide ones.
+    /// Per EventID: the rules of that EventID.
     by_event_id: HashMap<i64, Bucket>,
-    /// Events whose EventID has no rules of its own: the channel-wide rules.
+    /// The channel-wide rules (run on every event of the channel).
     any: Option<Bucket>,
 }
 
@@ -183,18 +184,25 @@ impl EngineBuilder {
     /// Add every rule file under `path`. An unreadable path is an error; bad rules are
     /// collected in `errors`.
     pub fn add_path(&mut self, path: &Path) -> std::io::Result<()> {
-        for f in rule_files(path)? {
-            match std::fs::read(&f) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    self.add_text(&text, &f.to_string_lossy());
-                }
-                Err(e) => self.errors.push(RuleError {
-                    path: f.clone(),
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                }),
-            }
+        let files = rule_files(path)?;
+        // Files parse independently: in parallel, merged back in file order.
+        let ph = &self.opts.placeholders;
+        let parsed: Vec<Parsed> = files
+            .par_iter()
+            .map(|f| match std::fs::read(f) {
+                Ok(bytes) => parse_text(&String::from_utf8_lossy(&bytes), &f.to_string_lossy(), ph),
+                Err(e) => Parsed {
+                    docs: Vec::new(),
+                    errors: vec![RuleError {
+                        path: f.clone(),
+                        line: None,
+                        message: format!("cannot read: {e}"),
+                    }],
+                },
+            })
+            .collect();
+        for p in parsed {
+            self.absorb(p);
         }
         Ok(())
     }
@@ -202,45 +210,18 @@ impl EngineBuilder {
     /// Add the rules of one YAML text (one or more documents). `origin` names it in errors
     /// and findings.
     pub fn add_text(&mut self, text: &str, origin: &str) {
+        let p = parse_text(text, origin, &self.opts.placeholders);
+        self.absorb(p);
+    }
+
+    fn absorb(&mut self, p: Parsed) {
         self.files += 1;
-        let docs = match parse_documents(text) {
-            Ok(d) => d,
-            Err(e) => {
-                self.errors.push(RuleError {
-                    path: origin.into(),
-                    line: Some(e.line),
-                    message: format!("YAML: {}", e.message),
-                });
-                return;
-            }
-        };
-        let mut global: Option<Node> = None;
-        for doc in docs {
-            // Sigma v1 multi-document `action: global` headers are merged into what follows.
-            match doc.get("action").and_then(Node::as_str) {
-                Some("global") => {
-                    global = Some(doc);
-                    continue;
-                }
-                Some("reset") => {
-                    global = None;
-                    continue;
-                }
-                _ => {}
-            }
-            let doc = match &global {
-                Some(g) => merge(g, &doc),
-                None => doc,
-            };
-            match parse_document(&doc, origin, &self.opts.placeholders) {
-                Ok(RuleDoc::Detection(r)) => self.detections.push(r),
-                Ok(RuleDoc::Filter(f)) => self.filters.push(f),
-                Ok(RuleDoc::Correlation(c)) => self.correlations.push(c),
-                Err(e) => self.errors.push(RuleError {
-                    path: origin.into(),
-                    line: Some(e.line),
-                    message: e.message,
-                }),
+        self.errors.extend(p.errors);
+        for d in p.docs {
+            match d {
+                RuleDoc::Detection(r) => self.detections.push(r),
+                RuleDoc::Filter(f) => self.filters.push(f),
+                RuleDoc::Correlation(c) => self.correlations.push(c),
             }
         }
     }
@@ -286,6 +267,59 @@ impl EngineBuilder {
         engine.index();
         (engine, self.errors)
     }
+}
+
+/// The documents of one rule file, and its errors.
+struct Parsed {
+    docs: Vec<RuleDoc>,
+    errors: Vec<RuleError>,
+}
+
+/// Parse one YAML text (one or more documents) into rule documents.
+fn parse_text(text: &str, origin: &str, ph: &Placeholders) -> Parsed {
+    let mut out = Parsed {
+        docs: Vec::new(),
+        errors: Vec::new(),
+    };
+    let docs = match parse_documents(text) {
+        Ok(d) => d,
+        Err(e) => {
+            out.errors.push(RuleError {
+                path: origin.into(),
+                line: Some(e.line),
+                message: format!("YAML: {}", e.message),
+            });
+            return out;
+        }
+    };
+    let mut global: Option<Node> = None;
+    for doc in docs {
+        // Sigma v1 multi-document `action: global` headers are merged into what follows.
+        match doc.get("action").and_then(Node::as_str) {
+            Some("global") => {
+                global = Some(doc);
+                continue;
+            }
+            Some("reset") => {
+                global = None;
+                continue;
+            }
+            _ => {}
+        }
+        let doc = match &global {
+            Some(g) => merge(g, &doc),
+            None => doc,
+        };
+        match parse_document(&doc, origin, ph) {
+            Ok(d) => out.docs.push(d),
+            Err(e) => out.errors.push(RuleError {
+                path: origin.into(),
+                line: Some(e.line),
+                message: e.message,
+            }),
+        }
+    }
+    out
 }
 
 /// The fields correlations read from the findings of `rule`.
@@ -453,17 +487,24 @@ impl Engine {
                 }
             }
         }
-        for (ch, (by_eid, any)) in raw {
-            let mut idx = ChannelIndex::default();
-            for (eid, mut refs) in by_eid {
-                refs.extend(any.iter().copied());
-                idx.by_event_id.insert(eid, Bucket::new(&self.rules, refs));
-            }
-            if !any.is_empty() {
-                idx.any = Some(Bucket::new(&self.rules, any));
-            }
-            self.by_channel.insert(ch, idx);
-        }
+        // Buckets (with their automata) build independently: in parallel.
+        let rules = &self.rules;
+        let built: Vec<(String, ChannelIndex)> = raw
+            .into_par_iter()
+            .map(|(ch, (by_eid, any))| {
+                let mut idx = ChannelIndex::default();
+                let buckets: Vec<(i64, Bucket)> = by_eid
+                    .into_par_iter()
+                    .map(|(eid, refs)| (eid, Bucket::new(rules, refs)))
+                    .collect();
+                idx.by_event_id.extend(buckets);
+                if !any.is_empty() {
+                    idx.any = Some(Bucket::new(rules, any));
+                }
+                (ch, idx)
+            })
+            .collect();
+        self.by_channel.extend(built);
         self.any_windows = (!any_windows.is_empty()).then(|| Bucket::new(&self.rules, any_windows));
     }
 
@@ -483,11 +524,10 @@ impl Engine {
         let mut ctx = EvalCtx::new(event);
         let mut fired: Vec<u32> = Vec::new();
         if let Some(idx) = self.channel_index(channel) {
-            let bucket = event
-                .event_id()
-                .and_then(|id| idx.by_event_id.get(&id))
-                .or(idx.any.as_ref());
-            if let Some(b) = bucket {
+            if let Some(b) = event.event_id().and_then(|id| idx.by_event_id.get(&id)) {
+                self.run_bucket(b, &mut ctx, &mut fired, out);
+            }
+            if let Some(b) = &idx.any {
                 self.run_bucket(b, &mut ctx, &mut fired, out);
             }
         }
@@ -505,7 +545,7 @@ impl Engine {
     ) {
         MARKS.with(|m| {
             let mut marks = m.borrow_mut();
-            bucket.prefilter.candidates(ctx.event, &mut marks);
+            bucket.prefilter.candidates(ctx, &mut marks);
             for &c in &marks.candidates {
                 let rr = bucket.refs[c as usize];
                 if fired.contains(&rr.rule) {
@@ -527,20 +567,17 @@ impl Engine {
         let Some(idx) = self.channel_index(channel) else {
             return (0, 0, 0);
         };
-        let Some(b) = event
-            .event_id()
-            .and_then(|id| idx.by_event_id.get(&id))
-            .or(idx.any.as_ref())
-        else {
-            return (0, 0, 0);
-        };
-        let mut marks = Marks::default();
-        b.prefilter.candidates(event, &mut marks);
-        (
-            marks.candidates.len(),
-            b.refs.len(),
-            b.prefilter.always_count(),
-        )
+        let mut totals = (0, 0, 0);
+        let eid_bucket = event.event_id().and_then(|id| idx.by_event_id.get(&id));
+        let ctx = EvalCtx::new(event);
+        for b in eid_bucket.into_iter().chain(idx.any.as_ref()) {
+            let mut marks = Marks::default();
+            b.prefilter.candidates(&ctx, &mut marks);
+            totals.0 += marks.candidates.len();
+            totals.1 += b.refs.len();
+            totals.2 += b.prefilter.always_count();
+        }
+        totals
     }
 
     /// Diagnostics: titles of the rules evaluated on every event of a channel and EventID
@@ -549,18 +586,18 @@ impl Engine {
         let Some(idx) = self.channel_index(channel) else {
             return Vec::new();
         };
-        let Some(b) = idx.by_event_id.get(&event_id).or(idx.any.as_ref()) else {
-            return Vec::new();
-        };
-        b.prefilter
-            .always()
-            .iter()
-            .map(|&c| {
-                self.rules[b.refs[c as usize].rule as usize]
-                    .rule
-                    .meta
-                    .title
-                    .clone()
+        idx.by_event_id
+            .get(&event_id)
+            .into_iter()
+            .chain(idx.any.as_ref())
+            .flat_map(|b| {
+                b.prefilter.always().iter().map(|&c| {
+                    self.rules[b.refs[c as usize].rule as usize]
+                        .rule
+                        .meta
+                        .title
+                        .clone()
+                })
             })
             .collect()
     }

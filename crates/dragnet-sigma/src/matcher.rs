@@ -172,7 +172,7 @@ impl<'e> EvalCtx<'e> {
     }
 
     /// Call `f` with the lowercased form of `s` (computed once per distinct value per event).
-    fn with_folded<R>(&self, s: &str, f: impl FnOnce(&str) -> R) -> R {
+    pub(crate) fn with_folded<R>(&self, s: &str, f: impl FnOnce(&str) -> R) -> R {
         if !s.bytes().any(|b| b.is_ascii_uppercase()) && s.is_ascii() {
             return f(s);
         }

@@ -8,11 +8,12 @@
 //! full, so results are identical to evaluating every rule (a test checks this on corpora).
 
 use crate::condition::Cond;
+use crate::matcher::EvalCtx;
 use crate::matcher::{FieldItem, Matcher};
-use crate::pattern::{TextPattern, Token};
+use crate::pattern::{fold, TextPattern, Token};
 use crate::rule::Detection;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use dragnet_event::{Event, Value};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use dragnet_event::Value;
 
 /// The field name of atoms that may be found in any field (keywords).
 pub const ANY_FIELD: &str = "*";
@@ -24,10 +25,16 @@ pub struct Atom {
     pub literal: String,
 }
 
-/// The part of a literal the automaton can look for with ASCII case folding: the whole
-/// literal when its non-ASCII characters have no case (symbols, emoji), else its longest
-/// ASCII run (any substring of a required literal is required too).
+/// The literal as the automaton looks for it: lowercased the way field values are
+/// ([`fold`]), since the prefilter scans the folded values.
 fn ascii_core(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| fold(s))
+}
+
+/// For keyword atoms (searched in every field, raw, ASCII-case-insensitively): the whole
+/// literal when its non-ASCII characters have no case (symbols, emoji), else its longest ASCII
+/// run (any substring of a required literal is required too).
+fn raw_core(s: &str) -> Option<String> {
     let caseless = s.chars().all(|c| {
         c.is_ascii()
             || (c.to_lowercase().eq(std::iter::once(c)) && c.to_uppercase().eq(std::iter::once(c)))
@@ -35,16 +42,14 @@ fn ascii_core(s: &str) -> Option<String> {
     if caseless {
         return (!s.is_empty()).then(|| s.to_ascii_lowercase());
     }
-    let mut best = "";
-    for run in s.split(|c: char| !c.is_ascii()) {
-        if run.len() > best.len() {
-            best = run;
-        }
-    }
+    let best = s
+        .split(|c: char| !c.is_ascii())
+        .max_by_key(|r| r.len())
+        .unwrap_or("");
     (!best.is_empty()).then(|| best.to_ascii_lowercase())
 }
 
-fn longest_literal(p: &TextPattern) -> Option<String> {
+fn longest_literal(p: &TextPattern, core: fn(&str) -> Option<String>) -> Option<String> {
     let lit = match p {
         TextPattern::Equals(s) | TextPattern::Prefix(s) | TextPattern::Suffix(s) => s.clone(),
         TextPattern::Contains(n) => n.as_str().to_string(),
@@ -63,12 +68,12 @@ fn longest_literal(p: &TextPattern) -> Option<String> {
             })
             .max_by_key(String::len)?,
     };
-    ascii_core(&lit)
+    core(&lit)
 }
 
 /// Literals one of which starts every match of the regex (case variants folded), when the
 /// set is finite and small.
-fn regex_atoms(pattern: &str, field: &str) -> Option<Vec<Atom>> {
+fn regex_atoms(pattern: &str, field: &str, core: fn(&str) -> Option<String>) -> Option<Vec<Atom>> {
     let hir = regex_syntax::ParserBuilder::new()
         .case_insensitive(true)
         .build()
@@ -82,7 +87,7 @@ fn regex_atoms(pattern: &str, field: &str) -> Option<Vec<Atom>> {
     let mut out: Vec<Atom> = Vec::new();
     for l in lits {
         let text = std::str::from_utf8(l.as_bytes()).ok()?;
-        let core = ascii_core(text)?;
+        let core = core(text)?;
         if core.is_empty() {
             return None;
         }
@@ -98,6 +103,11 @@ fn regex_atoms(pattern: &str, field: &str) -> Option<Vec<Atom>> {
 
 /// Atoms necessary for one item, mapped through the route's field mapping.
 fn item_atoms(item: &FieldItem, fieldmap: &[(String, String)]) -> Option<Vec<Atom>> {
+    let core: fn(&str) -> Option<String> = if item.field.is_none() {
+        raw_core
+    } else {
+        ascii_core
+    };
     if item.negate {
         return None;
     }
@@ -121,9 +131,9 @@ fn item_atoms(item: &FieldItem, fieldmap: &[(String, String)]) -> Option<Vec<Ato
     for alts in values {
         for m in alts {
             let lit = match m {
-                Matcher::Text { pattern, .. } => longest_literal(pattern)?,
+                Matcher::Text { pattern, .. } => longest_literal(pattern, core)?,
                 Matcher::Regex(r) => {
-                    atoms.extend(regex_atoms(r.as_str(), &field)?);
+                    atoms.extend(regex_atoms(r.as_str(), &field, core)?);
                     continue;
                 }
                 Matcher::Number { text, value } => {
@@ -132,7 +142,7 @@ fn item_atoms(item: &FieldItem, fieldmap: &[(String, String)]) -> Option<Vec<Ato
                     if value.fract() != 0.0 {
                         return None;
                     }
-                    longest_literal(text)?
+                    longest_literal(text, core)?
                 }
                 _ => return None,
             };
@@ -239,6 +249,9 @@ pub fn necessary_atoms(det: &Detection, fieldmap: &[(String, String)]) -> Option
 /// One field's automaton: pattern i marks the atoms in `atom_ids[i]`.
 struct FieldScan {
     field: String,
+    /// Scan the lowercased value (named fields) or the raw value ASCII-case-insensitively
+    /// (keywords, over every field: no lowercasing of every value).
+    folded: bool,
     ac: AhoCorasick,
     pattern_atoms: Vec<Vec<u32>>,
 }
@@ -319,13 +332,17 @@ impl Prefilter {
                     }
                 }
             }
+            let field = atoms[ids[0] as usize].field.clone();
+            let folded = field != ANY_FIELD;
             let ac = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
+                .ascii_case_insensitive(!folded)
                 .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&literals)
                 .expect("literal automaton");
             scans.push(FieldScan {
-                field: atoms[ids[0] as usize].field.clone(),
+                field,
+                folded,
                 ac,
                 pattern_atoms,
             });
@@ -341,7 +358,10 @@ impl Prefilter {
     }
 
     /// The candidates worth evaluating on this event, into `marks.candidates` (ascending).
-    pub fn candidates(&self, event: &Event, marks: &mut Marks) {
+    /// Field values are scanned lowercased, through the context's cache (rules evaluated
+    /// afterwards reuse the same lowercased values).
+    pub fn candidates(&self, ctx: &EvalCtx<'_>, marks: &mut Marks) {
+        let event = ctx.event;
         marks.clauses.clear();
         marks
             .clauses
@@ -349,7 +369,7 @@ impl Prefilter {
         marks.touched.clear();
         marks.candidates.clear();
         for scan in &self.scans {
-            let any = scan.field == ANY_FIELD;
+            let any = !scan.folded;
             let mut visit = |text: &str| {
                 for m in scan.ac.find_overlapping_iter(text) {
                     for &atom in &scan.pattern_atoms[m.pattern().as_usize()] {
@@ -365,10 +385,10 @@ impl Prefilter {
             };
             if any {
                 for (_, v) in event.fields() {
-                    visit_value(v, &mut visit);
+                    visit_raw(v, &mut visit);
                 }
             } else if let Some(v) = event.get(&scan.field) {
-                visit_value(v, &mut visit);
+                visit_value(v, ctx, &mut visit);
             }
         }
         marks.touched.sort_unstable();
@@ -405,12 +425,12 @@ impl Prefilter {
     }
 }
 
-fn visit_value(v: &Value, visit: &mut dyn FnMut(&str)) {
+fn visit_raw(v: &Value, visit: &mut dyn FnMut(&str)) {
     match v {
         Value::Str(s) => visit(s),
         Value::List(items) => {
             for i in items {
-                visit_value(i, visit);
+                visit_raw(i, visit);
             }
         }
         Value::Int(i) => visit(itoa_buf(*i, &mut [0u8; 24])),
@@ -418,6 +438,24 @@ fn visit_value(v: &Value, visit: &mut dyn FnMut(&str)) {
         other => {
             if let Some(t) = other.as_text() {
                 visit(&t);
+            }
+        }
+    }
+}
+
+fn visit_value(v: &Value, ctx: &EvalCtx<'_>, visit: &mut dyn FnMut(&str)) {
+    match v {
+        Value::Str(s) => ctx.with_folded(s, |f| visit(f)),
+        Value::List(items) => {
+            for i in items {
+                visit_value(i, ctx, visit);
+            }
+        }
+        Value::Int(i) => visit(itoa_buf(*i, &mut [0u8; 24])),
+        Value::Null => {}
+        other => {
+            if let Some(t) = other.as_text() {
+                visit(&fold(&t));
             }
         }
     }
