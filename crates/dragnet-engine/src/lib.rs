@@ -173,6 +173,7 @@ pub fn hunt(
                 found.append(scratch);
             }
         },
+        Some(&|all: &mut Vec<Finding>, mut part: Vec<Finding>| all.append(&mut part)),
     );
 
     let mut findings: Vec<Finding> = Vec::new();
@@ -287,6 +288,7 @@ pub(crate) fn read_all<'a, S, N, F>(
     progress: &dyn Progress,
     new_state: N,
     on_event: F,
+    merge: Option<&(dyn Fn(&mut S, S) + Sync)>,
 ) -> ReadAll<'a, S>
 where
     S: Send,
@@ -353,7 +355,23 @@ where
     };
 
     if let Some(idx) = solo {
-        read_one(idx, threads);
+        match merge {
+            // Events of the big file go to the pool in batches, so that detection uses every
+            // core while the parser's own workers parse; at most a few batches are in flight
+            // (beyond that the reading thread does the work itself: memory stays bounded).
+            Some(merge) => read_solo_batched(
+                &files[idx],
+                threads,
+                progress,
+                &new_state,
+                &on_event,
+                merge,
+                &errors,
+                max_errors,
+                &slots[idx],
+            ),
+            None => read_one(idx, threads),
+        }
     }
     let next = AtomicUsize::new(0);
     let work = || {
@@ -390,6 +408,80 @@ where
         })
         .collect();
     ReadAll { outputs, errors }
+}
+
+/// Events a batch of the big file holds.
+const BATCH: usize = 1024;
+
+#[allow(clippy::too_many_arguments)]
+fn read_solo_batched<S, N, F>(
+    file: &InputFile,
+    threads: usize,
+    progress: &dyn Progress,
+    new_state: &N,
+    on_event: &F,
+    merge: &(dyn Fn(&mut S, S) + Sync),
+    errors: &Mutex<ReadErrors>,
+    max_errors: usize,
+    slot: &Mutex<Option<(FileSummary, S)>>,
+) where
+    S: Send,
+    N: Fn() -> S + Sync,
+    F: Fn(&mut S, &mut Vec<Finding>, &Event) + Sync,
+{
+    let shared = Mutex::new(new_state());
+    let in_flight = AtomicUsize::new(0);
+    let process = |batch: Vec<Event>| {
+        let mut state = new_state();
+        let mut scratch = Vec::new();
+        for e in &batch {
+            on_event(&mut state, &mut scratch, e);
+        }
+        merge(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
+    };
+    let summary = rayon::in_place_scope(|scope| {
+        let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+        let mut unreported = 0u64;
+        let summary = dragnet_ingest::read_file(
+            file,
+            &ReadOptions { threads },
+            &mut |event: Event| {
+                batch.push(event);
+                if batch.len() >= BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    progress.add_records(full.len() as u64, 0);
+                    unreported = 0;
+                    if in_flight.load(Ordering::Acquire) >= 2 * threads {
+                        process(full);
+                    } else {
+                        in_flight.fetch_add(1, Ordering::AcqRel);
+                        let (process, in_flight) = (&process, &in_flight);
+                        scope.spawn(move |_| {
+                            process(full);
+                            in_flight.fetch_sub(1, Ordering::AcqRel);
+                        });
+                    }
+                } else {
+                    unreported += 1;
+                }
+            },
+            &mut |err: ReadError| {
+                let mut e = errors.lock().unwrap_or_else(|p| p.into_inner());
+                if e.kept.len() < max_errors {
+                    e.kept.push(err);
+                } else {
+                    e.omitted += 1;
+                }
+            },
+        );
+        let rest = std::mem::take(&mut batch);
+        progress.add_records(rest.len() as u64, summary.bytes);
+        process(rest);
+        summary
+    });
+    progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
+    let state = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
 }
 
 #[cfg(test)]

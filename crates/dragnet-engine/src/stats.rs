@@ -97,6 +97,7 @@ pub fn stats(discovery: &Discovery, cfg: &HuntConfig, progress: &dyn Progress) -
                 }
             }
         },
+        None,
     );
 
     let mut totals = Totals::default();

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Benchmarks of dragnet's hot paths on one machine, in one run (ratios are what matter):
+#   - `stats` (parse only: the physical limit for the input) vs `hunt` with 100 / 1,000 / all
+#     SigmaHQ rules (rules/ + rules-threat-hunting/ + rules-emerging-threats/): records, MB,
+#     wall and CPU seconds, events/s, MB/s, peak RSS, and hunt/stats;
+#   - 1 thread vs 2 threads;
+#   - rule set load + compile time;
+#   - rsigma (crates.io, MIT), when installed, on the same JSON lines with the same rules.
+#
+# usage: scripts/bench.sh [CORPUS_DIR]
+#   CORPUS_DIR  EVTX evidence; default: ../shared/data/evtx repeated until BENCH_MB (1024) MB
+#   DRAGNET_SHARED  the shared data (default ../shared)
+# Timing belongs here, not in the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${DRAGNET_SHARED:-../shared}"
+SIGMA="$SHARED/data/sigma/sigmahq"
+BENCH_MB="${BENCH_MB:-1024}"
+WORK="${BENCH_WORK:-/tmp/dragnet-bench}"
+mkdir -p "$WORK"
+[ -d "$SIGMA/rules" ] || { echo "bench: no SigmaHQ rules under $SIGMA (set DRAGNET_SHARED)" >&2; exit 2; }
+
+cargo build --release -p dragnet-cli >&2
+BIN="$PWD/target/release/dragnet"
+
+CORPUS="${1:-}"
+if [ -z "$CORPUS" ]; then
+    CORPUS="$WORK/evtx-corpus"
+    if [ ! -f "$CORPUS/.complete-$BENCH_MB" ]; then
+        rm -rf "$CORPUS"; mkdir -p "$CORPUS"
+        i=0
+        while [ "$(du -sm "$CORPUS" | cut -f1)" -lt "$BENCH_MB" ]; do
+            i=$((i + 1))
+            mkdir -p "$CORPUS/copy$i"
+            # Only the EVTX files (the sets also hold notes and pictures).
+            (cd "$SHARED/data/evtx" && find . -name '*.evtx' -print0 | cpio -0pdm --quiet "$CORPUS/copy$i")
+        done
+        touch "$CORPUS/.complete-$BENCH_MB"
+    fi
+fi
+
+# Rule subsets: every k-th file of the sorted SigmaHQ list (deterministic).
+ALL_LIST="$WORK/rules-all.txt"
+find "$SIGMA/rules" "$SIGMA/rules-threat-hunting" "$SIGMA/rules-emerging-threats" -name '*.yml' | sort > "$ALL_LIST"
+TOTAL=$(wc -l < "$ALL_LIST")
+subset() { # N -> dir with N rule files
+    local n=$1 dir="$WORK/rules-$1"
+    if [ ! -d "$dir" ]; then
+        mkdir -p "$dir"
+        awk -v n="$n" -v t="$TOTAL" 'BEGIN{step=t/n} { if (NR-1 >= c*step && c < n) { print; c++ } }' "$ALL_LIST" |
+            while read -r f; do cp "$f" "$dir/$(echo "$f" | md5sum | cut -c1-12)-$(basename "$f")"; done
+    fi
+    echo "$dir"
+}
+R100=$(subset 100); R1000=$(subset 1000)
+RALL=("$SIGMA/rules" "$SIGMA/rules-threat-hunting" "$SIGMA/rules-emerging-threats")
+
+# One measured run: LABEL CMD... -> a table row; the run's stderr goes to $WORK/LABEL.log.
+STATS_JSON="$WORK/stats.json"
+"$BIN" stats "$CORPUS" --format json -q > "$STATS_JSON" 2>/dev/null
+RECORDS=$(python3 -c "import json;print(json.load(open('$STATS_JSON'))['records'])")
+BYTES=$(python3 -c "import json;print(json.load(open('$STATS_JSON'))['bytes'])")
+printf '%-28s %10s %8s %8s %8s %11s %8s %9s %10s\n' run records MB wall_s cpu_s events/s MB/s rss_MiB vs_stats
+BASE_RATE=""
+row() {
+    local label=$1; shift
+    local t="$WORK/$label.time"
+    /usr/bin/time -f '%e %U %S %M' -o "$t" "$@" > /dev/null 2> "$WORK/$label.log"
+    read -r wall user sys rss < "$t"
+    python3 - "$label" "$wall" "$user" "$sys" "$rss" "$RECORDS" "$BYTES" "${BASE_RATE:-0}" <<'PY'
+import sys
+label, wall, user, sys_, rss, rec, byt, base = sys.argv[1:]
+wall, cpu = float(wall), float(user) + float(sys_)
+rate = int(rec) / max(wall, 1e-9)
+ratio = f"{rate / float(base):.2f}" if float(base) > 0 else "1.00"
+print(f"{label:<28} {int(rec):>10} {int(byt)/1e6:>8.0f} {wall:>8.2f} {cpu:>8.2f} {rate:>11.0f} {int(byt)/1e6/max(wall,1e-9):>8.1f} {int(rss)/1024:>9.0f} {ratio:>10}")
+PY
+    if [ -z "$BASE_RATE" ]; then BASE_RATE=$(python3 -c "print($RECORDS / max(float('$wall'), 1e-9))"); fi
+}
+
+row "stats-2t" "$BIN" stats "$CORPUS" --format json -q -j 2
+row "hunt-100-rules-2t" "$BIN" hunt "$CORPUS" --rules "$R100" --format jsonl -q -j 2
+row "hunt-1000-rules-2t" "$BIN" hunt "$CORPUS" --rules "$R1000" --format jsonl -q -j 2
+ALLARGS=(); for d in "${RALL[@]}"; do ALLARGS+=(--rules "$d"); done
+row "hunt-all-rules-2t" "$BIN" hunt "$CORPUS" "${ALLARGS[@]}" --format jsonl -q -j 2
+row "stats-1t" "$BIN" stats "$CORPUS" --format json -q -j 1
+row "hunt-all-rules-1t" "$BIN" hunt "$CORPUS" "${ALLARGS[@]}" --format jsonl -q -j 1
+
+echo
+echo "rule set load + compile (dragnet rules validate, $TOTAL files):"
+/usr/bin/time -f '  wall %e s, cpu %U+%S s, rss %M KiB' "$BIN" rules validate "${RALL[@]}" 2>&1 >/dev/null | tail -1
+
+# The peer: rsigma evaluates JSON lines; both tools get the same decompressed Mordor capture.
+if command -v rsigma >/dev/null 2>&1; then
+    JL="$WORK/mordor.jsonl"
+    [ -s "$JL" ] || zcat "$SHARED"/data/json/mordor/*.jsonl.gz 2>/dev/null | grep '^{' > "$JL" || true
+    echo
+    echo "peer comparison on $(wc -l < "$JL") JSON lines ($(du -m "$JL" | cut -f1) MB), all rules, CPU seconds:"
+    /usr/bin/time -f '  dragnet hunt: wall %e s, cpu %U+%S s, rss %M KiB' "$BIN" hunt "$JL" "${ALLARGS[@]}" --format jsonl -q -j 2 > "$WORK/dragnet-mordor.jsonl" 2> "$WORK/dragnet-mordor.log" || true
+    tail -1 "$WORK/dragnet-mordor.log"
+    RS=(); for d in "${RALL[@]}"; do RS+=(-r "$d"); done
+    /usr/bin/time -f '  rsigma engine eval: wall %e s, cpu %U+%S s, rss %M KiB' rsigma engine eval "${RS[@]}" -e "@$JL" > "$WORK/rsigma-mordor.out" 2> "$WORK/rsigma-mordor.log" || true
+    tail -1 "$WORK/rsigma-mordor.log"
+    echo "  findings: dragnet $(wc -l < "$WORK/dragnet-mordor.jsonl"), rsigma $(wc -l < "$WORK/rsigma-mordor.out") lines"
+else
+    echo "(rsigma not installed: cargo install rsigma --version 0.23.0 to compare)"
+fi
