@@ -2,26 +2,12 @@
 //! rule set over the regression corpus is checked against the logsource map read directly
 //! from SigmaHQ's own CI file (`tests/thor.yml`), independently of the engine's routing.
 
+mod common;
+use common::shared;
 use dragnet_ingest::{discover, read_file, ReadOptions};
 use dragnet_sigma::yaml::{parse_documents, Node};
 use dragnet_sigma::{EngineBuilder, LoadOptions};
 use std::collections::HashMap;
-use std::path::PathBuf;
-
-fn shared() -> Option<PathBuf> {
-    let p = std::env::var_os("DRAGNET_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.join("data/sigma/sigmahq").is_dir() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: shared data not found at {} (set DRAGNET_SHARED)",
-            p.display()
-        );
-        None
-    }
-}
 
 /// Channels and EventIDs a logsource admits, per thor.yml: Some(ids) restricts EventIDs.
 type Admit = Vec<(String, Option<Vec<i64>>)>;

@@ -2,25 +2,11 @@
 //! the optimized path and the naive reference evaluation are run over the SigmaHQ regression
 //! corpus and the EVTX attack samples with the whole SigmaHQ rule set, and compared.
 
+mod common;
+use common::shared;
 use dragnet_event::Finding;
 use dragnet_ingest::{discover, read_file, ReadOptions};
 use dragnet_sigma::{EngineBuilder, LoadOptions};
-use std::path::PathBuf;
-
-fn shared() -> Option<PathBuf> {
-    let p = std::env::var_os("DRAGNET_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.join("data/sigma/sigmahq").is_dir() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: shared data not found at {} (set DRAGNET_SHARED)",
-            p.display()
-        );
-        None
-    }
-}
 
 fn key(f: &Finding) -> (String, u64, String) {
     (

@@ -1,23 +1,9 @@
 //! The public SigmaHQ rule set loads unchanged (needs the shared data; skipped loudly when
 //! it is absent).
 
+mod common;
+use common::shared;
 use dragnet_sigma::{EngineBuilder, LoadOptions, Routing};
-use std::path::PathBuf;
-
-fn shared() -> Option<PathBuf> {
-    let p = std::env::var_os("DRAGNET_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.join("data/sigma/sigmahq").is_dir() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: shared data not found at {} (set DRAGNET_SHARED)",
-            p.display()
-        );
-        None
-    }
-}
 
 #[test]
 fn every_sigmahq_rule_loads() {
