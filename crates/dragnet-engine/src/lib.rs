@@ -143,8 +143,9 @@ pub struct HuntResult {
 /// then the level and hidden-rule filters apply to the stateless findings and the analyzers'
 /// output alike, and both are merged into one timeline.
 ///
-/// Analyzers that want raw events ([`Analyzer::wants_events`]) are not fed events yet: the
-/// pipeline does not keep events after the stateless stage.
+/// Analyzers that want raw events ([`Analyzer::wants_events`]) are fed every event on the
+/// reading threads (behind a lock; in file order within a file, files interleaved), then the
+/// timeline of findings like the others.
 pub fn hunt(
     discovery: &Discovery,
     detectors: &[std::sync::Arc<dyn Detector>],
@@ -157,6 +158,15 @@ pub fn hunt(
     let hidden = &cfg.hidden_rules;
     let keep = |f: &Finding| f.level >= min_level && !hidden.contains(&f.rule.id);
     let filter_early = analyzers.is_empty();
+    // Analyzers that want raw events (network analytics) see them on the reading threads,
+    // one at a time behind a lock: in file order within a file, files interleaved (not in
+    // global time order; such analyzers order what they keep themselves).
+    let event_analyzers: Vec<Mutex<Box<dyn Analyzer>>> = {
+        let (wanting, rest): (Vec<_>, Vec<_>) = analyzers.drain(..).partition(|a| a.wants_events());
+        analyzers = rest;
+        wanting.into_iter().map(Mutex::new).collect()
+    };
+    let filter_early = filter_early && event_analyzers.is_empty();
 
     let per_file = read_all(
         &discovery.files,
@@ -166,6 +176,11 @@ pub fn hunt(
         |found: &mut Vec<Finding>, scratch: &mut Vec<Finding>, event: &Event| {
             for d in detectors {
                 d.detect(event, scratch);
+            }
+            for a in &event_analyzers {
+                a.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .observe_event(event, scratch);
             }
             if filter_early {
                 found.extend(scratch.drain(..).filter(|f| keep(f)));
@@ -185,6 +200,13 @@ pub fn hunt(
         findings.extend(found);
     }
     findings.sort_by(Finding::timeline_cmp);
+    // The event analyzers then go on like the others (they see the findings too).
+    analyzers.splice(
+        0..0,
+        event_analyzers
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())),
+    );
 
     // Stateful stage: every analyzer sees the whole timeline, in order.
     let mut analyzer_findings = BTreeMap::new();

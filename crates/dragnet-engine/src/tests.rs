@@ -480,3 +480,67 @@ fn nothing_readable_is_reported() {
     };
     assert!(!s.anything_readable());
 }
+
+/// Counts the events it is fed and reports the count when the run ends.
+struct EventCounter {
+    events: u64,
+    rule: Arc<RuleMeta>,
+}
+
+impl Analyzer for EventCounter {
+    fn name(&self) -> &str {
+        "event-counter"
+    }
+    fn wants_events(&self) -> bool {
+        true
+    }
+    fn observe_event(&mut self, _event: &Event, _out: &mut Vec<Finding>) {
+        self.events += 1;
+    }
+    fn finish(&mut self, out: &mut Vec<Finding>) {
+        let src = dragnet_event::Provenance {
+            path: "all".into(),
+            record: 0,
+            format: dragnet_event::SourceFormat::Jsonl,
+        };
+        let mut f = Finding::new(
+            self.rule.clone(),
+            Level::High,
+            dragnet_event::Timestamp::UNKNOWN,
+            "",
+            src,
+        );
+        f.details.insert("events".into(), self.events.into());
+        out.push(f);
+    }
+}
+
+#[test]
+fn analyzers_that_want_events_see_every_event_once() {
+    let (dir, _pa, _pb) = sample_dir();
+    let disc = discover(&dir);
+    for threads in [1, 2] {
+        let counter = EventCounter {
+            events: 0,
+            rule: Arc::new(RuleMeta {
+                id: "events".into(),
+                title: "Events".into(),
+                ..Default::default()
+            }),
+        };
+        let r = hunt(
+            &disc,
+            &[],
+            vec![Box::new(counter)],
+            &cfg(threads, Level::Informational),
+            &NoProgress,
+        );
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule.id == "events")
+            .expect("counter finding");
+        assert_eq!(f.details["events"], r.summary.records, "threads {threads}");
+        assert!(r.summary.records > 0);
+    }
+}

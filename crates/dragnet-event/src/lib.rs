@@ -40,7 +40,9 @@ pub trait Analyzer: Send {
     fn wants_events(&self) -> bool {
         false
     }
-    /// One event, in time order (only called when [`Analyzer::wants_events`] is true).
+    /// One event (only called when [`Analyzer::wants_events`] is true). Events come from
+    /// the reading threads: in file order within a file, files interleaved, not in global
+    /// time order.
     fn observe_event(&mut self, _event: &Event, _out: &mut Vec<Finding>) {}
     /// One finding of the stateless stage, in time order.
     fn observe_finding(&mut self, _finding: &Finding, _out: &mut Vec<Finding>) {}
