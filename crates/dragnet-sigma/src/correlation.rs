@@ -294,9 +294,10 @@ impl Correlator {
         self.entries -= freed;
     }
 
-    /// Over the cap: drop the groups whose newest entry is oldest until under 90% of it.
+    /// Over the cap: drop the groups whose newest entry is oldest until under 75% of it
+    /// (a margin, so that eviction, which sorts the groups, runs rarely).
     fn evict(&mut self) {
-        let target = self.limits.max_entries * 9 / 10;
+        let target = self.limits.max_entries * 3 / 4;
         let mut all: Vec<(Timestamp, usize, Vec<Box<str>>)> = Vec::new();
         for (ci, corr) in self.corrs.iter().enumerate() {
             for (k, g) in &corr.groups {

@@ -404,3 +404,21 @@ fn state_stays_bounded_with_a_million_distinct_groups() {
     );
     assert!(out.is_empty(), "no group reached 2 events");
 }
+
+#[test]
+fn eq_and_neq_and_references_by_id() {
+    // Referenced by id, not name.
+    let by_id = |cond: &str| {
+        corr(&format!(
+            "    type: event_count\n    rules: [53ba33fd-3a50-4468-a5ef-c583635cfa92]\n    group-by: [TargetUserName]\n    timespan: 1m\n    condition:\n        {cond}\n"
+        ))
+    };
+    let u = [("TargetUserName", "alice")];
+    let two = [ev(0, 4625, &u), ev(5, 4625, &u)];
+    let three = [ev(0, 4625, &u), ev(5, 4625, &u), ev(9, 4625, &u)];
+    assert_eq!(count_of(&run(&by_id("eq: 2"), &two), "CORR"), 1);
+    assert_eq!(count_of(&run(&by_id("eq: 2"), &three), "CORR"), 0);
+    assert_eq!(count_of(&run(&by_id("neq: 2"), &three), "CORR"), 1);
+    assert_eq!(count_of(&run(&by_id("neq: 2"), &two), "CORR"), 0);
+    assert_eq!(count_of(&run(&by_id("gte: 3"), &three), "CORR"), 1);
+}

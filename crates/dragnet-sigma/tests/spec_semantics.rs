@@ -593,3 +593,36 @@ fn condition_forms() {
         &ev("a.exe", "b", "u")
     ));
 }
+
+// ---- Filters (meta rules) ----
+
+#[test]
+fn filter_rules_suppress_the_rules_they_name_only() {
+    let rule_a = rule("  sel:\n    Image|endswith: '\\rar.exe'\n  condition: sel");
+    let rule_b = rule("  sel:\n    Image|endswith: '\\rar.exe'\n  condition: sel")
+        .replace(
+            "00000000-0000-4000-8000-000000000001",
+            "00000000-0000-4000-8000-000000000002",
+        )
+        .replace("title: test", "title: other");
+    let filter = "title: Filter admin accounts\nid: f0000000-0000-4000-8000-000000000009\nlogsource:\n  category: process_creation\n  product: windows\nfilter:\n  rules:\n    - 00000000-0000-4000-8000-000000000001\n  selection:\n    User|startswith: 'adm_'\n  condition: selection\n";
+    let mut b = EngineBuilder::new(LoadOptions::default());
+    b.add_text(&format!("{rule_a}---\n{rule_b}---\n{filter}"), "f.yml");
+    let (engine, errors) = b.build();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(engine.filters().len(), 1);
+    let titles = |user: &str| {
+        let mut out = Vec::new();
+        engine.detect_into(
+            &event(&[("Image", s(r"C:\rar.exe")), ("User", s(user))]),
+            &mut out,
+        );
+        let mut t: Vec<String> = out.iter().map(|f| f.rule.title.clone()).collect();
+        t.sort();
+        t
+    };
+    // The filter holds: the rule it names is silenced, the other one is not.
+    assert_eq!(titles("adm_backup"), vec!["other"]);
+    // The filter does not hold: both fire.
+    assert_eq!(titles("alice"), vec!["other", "test"]);
+}
