@@ -93,7 +93,7 @@ echo "rule set load + compile (dragnet rules validate, $TOTAL files):"
 # The peer: rsigma evaluates JSON lines; both tools get the same decompressed Mordor capture.
 if command -v rsigma >/dev/null 2>&1; then
     JL="$WORK/mordor.jsonl"
-    [ -s "$JL" ] || zcat "$SHARED"/data/json/mordor/*.jsonl.gz 2>/dev/null | grep '^{' > "$JL" || true
+    [ -s "$JL" ] || zcat "$SHARED"/data/json/mordor/*.jsonl.gz 2>/dev/null | grep -a '^{' > "$JL" || true
     echo
     echo "peer comparison on $(wc -l < "$JL") JSON lines ($(du -m "$JL" | cut -f1) MB), all rules, CPU seconds:"
     /usr/bin/time -f '  dragnet hunt: wall %e s, cpu %U+%S s, rss %M KiB' "$BIN" hunt "$JL" "${ALLARGS[@]}" --format jsonl -q -j 2 > "$WORK/dragnet-mordor.jsonl" 2> "$WORK/dragnet-mordor.log" || true
