@@ -310,7 +310,7 @@ pub(crate) fn read_all<'a, S, N, F>(
     progress: &dyn Progress,
     new_state: N,
     on_event: F,
-    merge: Option<&(dyn Fn(&mut S, S) + Sync)>,
+    merge: Option<&Merge<S>>,
 ) -> ReadAll<'a, S>
 where
     S: Send,
@@ -432,6 +432,9 @@ where
     ReadAll { outputs, errors }
 }
 
+/// Folds the state built by one batch of events into the file's state.
+pub(crate) type Merge<S> = dyn Fn(&mut S, S) + Sync;
+
 /// Events a batch of the big file holds.
 const BATCH: usize = 1024;
 
@@ -442,7 +445,7 @@ fn read_solo_batched<S, N, F>(
     progress: &dyn Progress,
     new_state: &N,
     on_event: &F,
-    merge: &(dyn Fn(&mut S, S) + Sync),
+    merge: &Merge<S>,
     errors: &Mutex<ReadErrors>,
     max_errors: usize,
     slot: &Mutex<Option<(FileSummary, S)>>,
