@@ -43,7 +43,15 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         ..Default::default()
     };
     let progress = common::progress(args.quiet);
-    let detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(engine)];
+    let network = network_analytics(&args)?;
+    let mut detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(engine)];
+    detectors.extend(network.detectors());
+    // The network analytics (beaconing, long connections, DNS tunnelling, exfiltration,
+    // relays, IIS) take the network records as the pipeline reads them; added only when there
+    // are network files, so that other hunts keep their early level filter.
+    if discovery.files.iter().any(|f| f.format.is_network()) {
+        analyzers.push(Box::new(network.analyzer()));
+    }
     let result = hunt(&discovery, &detectors, analyzers, &cfg, progress.as_ref());
     let summary = &result.summary;
 
@@ -87,6 +95,24 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         )));
     }
     Ok(ExitCode::from(common::EXIT_OK))
+}
+
+/// The network analytics' settings: `--iocs` lists and `--org-domain` names.
+fn network_analytics(args: &HuntArgs) -> Result<dragnet_analytics::NetworkAnalytics, Failure> {
+    let mut iocs = dragnet_analytics::IocSet::new();
+    for p in &args.iocs {
+        let n = iocs
+            .load_file(p)
+            .map_err(|e| Failure::failed(format!("--iocs: {e}")))?;
+        if !args.quiet {
+            eprintln!("iocs: {n} indicator(s) from {}", p.display());
+        }
+    }
+    Ok(dragnet_analytics::NetworkAnalytics {
+        iocs: Arc::new(iocs),
+        org_domains: args.org_domains.clone(),
+        ..Default::default()
+    })
 }
 
 /// The rules from `--rules`, or the built-in pack. Each rule that fails to load is printed on

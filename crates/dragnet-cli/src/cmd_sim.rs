@@ -73,6 +73,8 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode, Failure> {
         no_color: false,
         placeholders: None,
         logsources: None,
+        iocs: Vec::new(),
+        org_domains: Vec::new(),
     };
     let code = crate::cmd_hunt::run(hunt)?;
     eprintln!(

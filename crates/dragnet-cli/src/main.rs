@@ -5,6 +5,7 @@
 //! read, or an internal error; 2 a usage error (including a path that does not exist).
 
 mod cmd_hunt;
+mod cmd_mail;
 mod cmd_rules;
 mod cmd_sim;
 mod cmd_stats;
@@ -39,6 +40,9 @@ enum Commands {
     /// Check, describe and prove rule sets.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Spear-phishing analysis of mail (EML, MBOX) and Microsoft 365 audit logs.
+    #[command(subcommand)]
+    Mail(cmd_mail::MailCommand),
 }
 
 /// `dragnet rules ...`
@@ -194,6 +198,12 @@ struct HuntArgs {
     /// Extra logsource map entries (format of the built-in map), e.g. for custom channels.
     #[arg(long, value_name = "FILE")]
     logsources: Option<PathBuf>,
+    /// IOC list (CSV with `type`,`value` columns, or one indicator a line); repeatable.
+    #[arg(long = "iocs", value_name = "FILE")]
+    iocs: Vec<PathBuf>,
+    /// The organisation's own domain (look-alikes of it are reported); repeatable.
+    #[arg(long = "org-domain", value_name = "DOMAIN")]
+    org_domains: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -228,6 +238,7 @@ fn main() -> ExitCode {
                 .and_then(|o| cmd_rules::stats(&a.set.paths, o, a.json))
         }
         Commands::Rules(RulesCommand::Regression(a)) => cmd_rules::regression(&a.repo, a.json),
+        Commands::Mail(c) => cmd_mail::run(c),
     };
     match outcome {
         Ok(code) => code,

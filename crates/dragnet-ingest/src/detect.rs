@@ -134,7 +134,7 @@ pub(crate) fn sniff_bytes(head: &[u8], whole: bool) -> Sniffed {
         },
         b'{' => match looks_like_json_lines(body, whole) {
             Some(true) => Sniffed::Known {
-                format: InputFormat::Jsonl,
+                format: classify_json_lines(body),
                 gzip: false,
             },
             Some(false) => Sniffed::Known {
@@ -143,8 +143,81 @@ pub(crate) fn sniff_bytes(head: &[u8], whole: bool) -> Sniffed {
             },
             None => Sniffed::NeedMore,
         },
+        b'#' => match w3c_or_zeek(body) {
+            Some(format) => Sniffed::Known {
+                format,
+                gzip: false,
+            },
+            None => Sniffed::Unknown(describe_other(head)),
+        },
+        b'0'..=b'9' if looks_like_headerless_zeek(body) => Sniffed::Unknown(
+            "tab-separated lines starting with epoch times but no #fields header (a Zeek log \
+             whose header is missing: its columns cannot be told)"
+                .to_string(),
+        ),
         _ => Sniffed::Unknown(describe_other(head)),
     }
+}
+
+/// A text starting with `#`: Zeek's TSV header (`#separator`, `#fields`...) or a W3C extended
+/// log's directives (`#Software:`, `#Version:`, `#Fields:`...).
+fn w3c_or_zeek(body: &[u8]) -> Option<InputFormat> {
+    let first = body.split(|&b| b == b'\n').next().unwrap_or(body);
+    const ZEEK: &[&[u8]] = &[
+        b"#separator",
+        b"#set_separator",
+        b"#empty_field",
+        b"#unset_field",
+        b"#path",
+        b"#fields",
+    ];
+    const W3C: &[&[u8]] = &[
+        b"#Software:",
+        b"#Version:",
+        b"#Fields:",
+        b"#Date:",
+        b"#Remark:",
+    ];
+    if ZEEK.iter().any(|p| first.starts_with(p)) {
+        Some(InputFormat::ZeekTsv)
+    } else if W3C.iter().any(|p| first.starts_with(p)) {
+        Some(InputFormat::IisW3c)
+    } else {
+        None
+    }
+}
+
+fn looks_like_headerless_zeek(body: &[u8]) -> bool {
+    let first = body.split(|&b| b == b'\n').next().unwrap_or(body);
+    let Some(tab) = first.iter().position(|&b| b == b'\t') else {
+        return false;
+    };
+    let ts = &first[..tab];
+    ts.len() >= 9
+        && ts.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        && first.iter().filter(|&&b| b == b'\t').count() >= 3
+}
+
+/// JSON lines: Zeek JSON and Suricata EVE are told from the first record that parses.
+fn classify_json_lines(body: &[u8]) -> InputFormat {
+    for line in body.split(|&b| b == b'\n').take(4) {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        if let Ok(serde_json::Value::Object(obj)) =
+            serde_json::from_slice::<serde_json::Value>(line)
+        {
+            if crate::suricata::looks_like_eve(&obj) {
+                return InputFormat::SuricataEve;
+            }
+            if crate::zeek::looks_like_zeek_json(&obj) {
+                return InputFormat::ZeekJson;
+            }
+            return InputFormat::Jsonl;
+        }
+    }
+    InputFormat::Jsonl
 }
 
 /// `body` starts with `{`. JSON lines when its first line is a complete JSON object; also when
@@ -220,7 +293,7 @@ fn describe_other(head: &[u8]) -> String {
             }
         })
         .collect();
-    format!("{kind}, not EVTX or JSON (starts with \"{preview}\")")
+    format!("{kind}, not EVTX, JSON, Zeek or W3C/IIS (starts with \"{preview}\")")
 }
 
 #[cfg(test)]
@@ -248,7 +321,25 @@ mod tests {
         assert_eq!(fmt(b""), None);
         assert_eq!(fmt(b" \n\t"), None);
         assert_eq!(fmt(b"\x00\x01\x02garbage"), None);
-        assert_eq!(fmt(b"#fields\tts\tuid\n"), None);
+        assert_eq!(fmt(b"#fields\tts\tuid\n"), Some(InputFormat::ZeekTsv));
+        assert_eq!(
+            fmt(b"#separator \\x09\n#fields\tts\n"),
+            Some(InputFormat::ZeekTsv)
+        );
+        assert_eq!(
+            fmt(b"#Software: Microsoft Internet Information Services 10.0\n#Fields: date time\n"),
+            Some(InputFormat::IisW3c)
+        );
+        assert_eq!(fmt(b"#!/bin/sh\n"), None);
+        assert_eq!(fmt(b"1517336042.090842\tCi85\t10.0.0.1\t1\n"), None);
+        assert_eq!(
+            fmt(b"{\"ts\":1.5,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\"}\n"),
+            Some(InputFormat::ZeekJson)
+        );
+        assert_eq!(
+            fmt(b"{\"timestamp\":\"2021-06-06T15:59:46+0200\",\"event_type\":\"alert\"}\n"),
+            Some(InputFormat::SuricataEve)
+        );
         assert_eq!(fmt(b"\xff\xfe{\x00"), None);
     }
 

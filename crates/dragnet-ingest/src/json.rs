@@ -32,7 +32,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 /// Longest JSON line read; a longer one is reported and skipped.
-const MAX_LINE: usize = 64 << 20;
+pub(crate) const MAX_LINE: usize = 64 << 20;
 /// JSON documents up to this size are read into memory and parsed from there (faster); larger
 /// ones are parsed from the stream.
 const IN_MEMORY_DOCUMENT: u64 = 1 << 30;
@@ -40,6 +40,18 @@ const IN_MEMORY_DOCUMENT: u64 = 1 << 30;
 /// Read a JSON lines file; returns the bytes read (decompressed).
 pub(crate) fn read_jsonl(
     file: &InputFile,
+    sink: &mut dyn FnMut(Event),
+    on_error: &mut dyn FnMut(ReadError),
+) -> u64 {
+    read_jsonl_with(file, SourceFormat::Jsonl, &event_from_json, sink, on_error)
+}
+
+/// Read a JSON lines file, turning each object into an event with `convert` (Zeek JSON logs
+/// and Suricata EVE use their own field models); returns the bytes read (decompressed).
+pub(crate) fn read_jsonl_with(
+    file: &InputFile,
+    format: SourceFormat,
+    convert: &dyn Fn(&Obj<'_>, Provenance) -> Event,
     sink: &mut dyn FnMut(Event),
     on_error: &mut dyn FnMut(ReadError),
 ) -> u64 {
@@ -52,7 +64,6 @@ pub(crate) fn read_jsonl(
         }
     };
     let path = provenance_path(file);
-    let format = SourceFormat::Jsonl;
     let mut reader = BufReader::with_capacity(256 << 10, reader);
     let mut buf = Vec::with_capacity(64 << 10);
     let mut line_no = 0u64;
@@ -94,7 +105,7 @@ pub(crate) fn read_jsonl(
                     record: line_no,
                     format,
                 };
-                Ok(event_from_json(&obj, prov))
+                Ok(convert(&obj, prov))
             }
             other => Err(format!("not a JSON object but {}", other.kind())),
         });
@@ -114,7 +125,7 @@ pub(crate) fn read_jsonl(
     bytes
 }
 
-fn read_failure(e: &io::Error, gzip: bool) -> String {
+pub(crate) fn read_failure(e: &io::Error, gzip: bool) -> String {
     if gzip {
         format!("cannot read further (damaged or truncated gzip?): {e}")
     } else {
@@ -149,16 +160,19 @@ fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
-struct LineRead {
+pub(crate) struct LineRead {
     /// Bytes consumed, newline included.
-    consumed: u64,
+    pub(crate) consumed: u64,
     /// The line was longer than [`MAX_LINE`]; `buf` holds nothing of it.
-    too_long: bool,
+    pub(crate) too_long: bool,
 }
 
 /// Read one line (without its `\n`) into `buf`, holding at most [`MAX_LINE`] bytes of it.
 /// `None` at the end of input.
-fn read_line_bounded<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> io::Result<Option<LineRead>> {
+pub(crate) fn read_line_bounded<R: BufRead>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<LineRead>> {
     buf.clear();
     let mut consumed = 0u64;
     let mut too_long = false;
@@ -644,7 +658,7 @@ fn push_data_field_if_absent(ev: &mut Event, name: &str, v: &Node<'_>) {
 }
 
 /// Every leaf of the record under its dotted path; arrays as lists.
-fn flatten_object(ev: &mut Event, obj: &Obj<'_>) {
+pub(crate) fn flatten_object(ev: &mut Event, obj: &Obj<'_>) {
     let mut path = String::with_capacity(64);
     for (k, v) in obj {
         path.clear();
@@ -722,7 +736,7 @@ fn first_time(obj: &Obj<'_>, keys: &[&str]) -> Option<Timestamp> {
         .find_map(|k| lookup(obj, k).and_then(time_value))
 }
 
-fn time_value(v: &Node<'_>) -> Option<Timestamp> {
+pub(crate) fn time_value(v: &Node<'_>) -> Option<Timestamp> {
     match v {
         Node::Str(s) => Timestamp::parse(s),
         Node::Int(i) => (*i > 0).then(|| Timestamp::from_epoch_int(*i)),

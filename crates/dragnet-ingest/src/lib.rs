@@ -8,7 +8,9 @@
 //!   - `evtx.rs`: EVTX file -> records (the `evtx` crate) -> [`Event`]
 //!     (see `evtx::read_evtx`, and `windows::normalize_event` for the record itself);
 //!   - `json.rs`: JSON lines / JSON documents -> records -> [`Event`], whatever the layout
-//!     (evtx_dump, Winlogbeat/ECS, NXLog, plain JSON).
+//!     (evtx_dump, Winlogbeat/ECS, NXLog, plain JSON);
+//!   - `zeek.rs`: Zeek TSV and JSON logs; `suricata.rs`: Suricata EVE; `iis.rs`: IIS W3C logs
+//!     (`netfields.rs`: what the three share: `_product`/`_service`, Sigma taxonomy aliases).
 //! - `windows.rs`: the Windows field model shared by both (System, EventData, UserData ->
 //!   Sigma field names).
 //!
@@ -21,12 +23,17 @@ use std::path::PathBuf;
 
 mod detect;
 mod evtx;
+mod iis;
 mod json;
+mod netfields;
 mod node;
+mod suricata;
 mod walk;
 mod windows;
+mod zeek;
 
 pub use detect::detect_format;
+pub use netfields::is_private_ip;
 pub use walk::discover;
 
 /// One file to read, as found by [`discover`].
@@ -50,6 +57,14 @@ pub enum InputFormat {
     /// A JSON document: an array of objects, one object (maybe pretty-printed), or several
     /// objects one after another.
     JsonArray,
+    /// Zeek TSV logs (`#fields`/`#types` header).
+    ZeekTsv,
+    /// Zeek JSON logs (one object a line with `ts` and `uid`/`id.orig_h`/`_path`).
+    ZeekJson,
+    /// Suricata EVE JSON (one object a line with `event_type`).
+    SuricataEve,
+    /// IIS / W3C extended logs (`#Fields:` directive).
+    IisW3c,
 }
 
 impl InputFormat {
@@ -58,7 +73,22 @@ impl InputFormat {
             InputFormat::Evtx => "evtx",
             InputFormat::Jsonl => "jsonl",
             InputFormat::JsonArray => "json-array",
+            InputFormat::ZeekTsv => "zeek-tsv",
+            InputFormat::ZeekJson => "zeek-json",
+            InputFormat::SuricataEve => "suricata-eve",
+            InputFormat::IisW3c => "iis-w3c",
         }
+    }
+
+    /// Network and web-server evidence (Zeek, Suricata, IIS), which the network analytics read.
+    pub fn is_network(self) -> bool {
+        matches!(
+            self,
+            InputFormat::ZeekTsv
+                | InputFormat::ZeekJson
+                | InputFormat::SuricataEve
+                | InputFormat::IisW3c
+        )
     }
 
     /// The [`SourceFormat`] events read from this format carry in their provenance.
@@ -67,6 +97,11 @@ impl InputFormat {
             InputFormat::Evtx => SourceFormat::Evtx,
             InputFormat::Jsonl => SourceFormat::Jsonl,
             InputFormat::JsonArray => SourceFormat::JsonArray,
+            InputFormat::ZeekTsv => SourceFormat::ZeekTsv,
+            // No Zeek-JSON provenance format: the records are JSON lines.
+            InputFormat::ZeekJson => SourceFormat::Jsonl,
+            InputFormat::SuricataEve => SourceFormat::SuricataEve,
+            InputFormat::IisW3c => SourceFormat::IisW3c,
         }
     }
 }
@@ -178,6 +213,28 @@ pub fn read_file(
         InputFormat::JsonArray => {
             json::read_json_document(file, &mut counted_sink, &mut counted_errors)
         }
+        InputFormat::ZeekTsv => zeek::read_zeek_tsv(file, &mut counted_sink, &mut counted_errors),
+        InputFormat::ZeekJson => {
+            let hint = zeek::path_from_file_name(&file.path);
+            let convert = |obj: &node::Obj<'_>, prov: dragnet_event::Provenance| {
+                zeek::zeek_json_event(obj, prov, hint.as_deref())
+            };
+            json::read_jsonl_with(
+                file,
+                SourceFormat::Jsonl,
+                &convert,
+                &mut counted_sink,
+                &mut counted_errors,
+            )
+        }
+        InputFormat::SuricataEve => json::read_jsonl_with(
+            file,
+            SourceFormat::SuricataEve,
+            &suricata::eve_event,
+            &mut counted_sink,
+            &mut counted_errors,
+        ),
+        InputFormat::IisW3c => iis::read_iis(file, &mut counted_sink, &mut counted_errors),
     };
     summary.errors = errors;
     summary.bytes = bytes;
