@@ -357,8 +357,9 @@ fn scan(a: ScanArgs) -> Result<ExitCode, Failure> {
         match a.format {
             ScanFormat::Jsonl => {
                 for f in &findings {
-                    serde_json::to_writer(&mut out, f).map_err(std::io::Error::other)?;
-                    out.write_all(b"\n")?;
+                    let mut line = serde_json::to_vec(f).map_err(std::io::Error::other)?;
+                    line.push(b'\n');
+                    out.write_all(&line)?;
                 }
             }
             ScanFormat::Table => {
