@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p dragnet-analytics --example netpass -- /tmp/sim \
-//!     --iocs ../shared/data/intel/ink-dragon-iocs.csv --org-domain corp.example
+//!     --intel ../shared/data/intel/ink-dragon-iocs.csv --org-domain corp.example
 //! ```
 
 use dragnet_analytics::{IocSet, NetworkAnalytics};
@@ -17,8 +17,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--iocs" => {
-                let p = args.next().expect("--iocs FILE");
+            "--intel" => {
+                let p = args.next().expect("--intel FILE");
                 iocs.load_file(std::path::Path::new(&p)).expect("load iocs");
             }
             "--org-domain" => org.push(args.next().expect("--org-domain DOMAIN")),

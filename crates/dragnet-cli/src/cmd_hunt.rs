@@ -97,13 +97,13 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::from(common::EXIT_OK))
 }
 
-/// The network analytics' settings: `--iocs` lists and `--org-domain` names.
+/// The network analytics' settings: `--intel` lists and `--org-domain` names.
 fn network_analytics(args: &HuntArgs) -> Result<dragnet_analytics::NetworkAnalytics, Failure> {
     let mut iocs = dragnet_analytics::IocSet::new();
-    for p in &args.iocs {
+    for p in &args.intel {
         let n = iocs
             .load_file(p)
-            .map_err(|e| Failure::failed(format!("--iocs: {e}")))?;
+            .map_err(|e| Failure::failed(format!("--intel: {e}")))?;
         if !args.quiet {
             eprintln!("iocs: {n} indicator(s) from {}", p.display());
         }

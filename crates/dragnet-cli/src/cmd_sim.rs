@@ -73,8 +73,13 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode, Failure> {
         no_color: false,
         placeholders: None,
         logsources: None,
-        iocs: Vec::new(),
+        intel: Vec::new(),
         org_domains: Vec::new(),
+        out: crate::outputs::OutputArgs {
+            incidents: Some(out.join("incidents.json")),
+            report: Some(out.join("report.html")),
+            ..Default::default()
+        },
     };
     let code = crate::cmd_hunt::run(hunt)?;
     eprintln!(

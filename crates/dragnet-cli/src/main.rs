@@ -10,6 +10,8 @@ mod cmd_rules;
 mod cmd_sim;
 mod cmd_stats;
 mod common;
+mod incidents;
+mod outputs;
 mod progress;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -198,12 +200,15 @@ struct HuntArgs {
     /// Extra logsource map entries (format of the built-in map), e.g. for custom channels.
     #[arg(long, value_name = "FILE")]
     logsources: Option<PathBuf>,
-    /// IOC list (CSV with `type`,`value` columns, or one indicator a line); repeatable.
-    #[arg(long = "iocs", value_name = "FILE")]
-    iocs: Vec<PathBuf>,
+    /// Threat-intelligence IOC list to match (CSV with `type`,`value` columns, or one
+    /// indicator a line); repeatable.
+    #[arg(long = "intel", value_name = "FILE")]
+    intel: Vec<PathBuf>,
     /// The organisation's own domain (look-alikes of it are reported); repeatable.
     #[arg(long = "org-domain", value_name = "DOMAIN")]
     org_domains: Vec<String>,
+    #[command(flatten)]
+    out: outputs::OutputArgs,
 }
 
 #[derive(Args, Debug)]

@@ -1,0 +1,1 @@
+//! Incidents of a hunt: stitching findings, the incident summary on the terminal, `--incidents`.
