@@ -14,8 +14,10 @@
 //! - `suricata.rs`: Suricata alerts as findings (a detector);
 //! - [`NetworkAnalytics`] (`run.rs`): all of them with one configuration; its
 //!   [`NetworkAnalyzer`] takes events in any order (the hunt pipeline feeds them file by file,
-//!   files interleaved), keeps a compact projection of each network record, and runs the
-//!   analytics in time order at the end; `run_pass` does the same reading the files itself.
+//!   files interleaved), keeps a compact projection of each network record within a memory
+//!   budget (sorted runs spill to temporary files beyond it: `spill.rs`, an external merge
+//!   sort), and runs the analytics in time order at the end; `run_pass` does the same reading
+//!   the files itself.
 //!
 //! The per-analytic [`Analyzer`] impls (`BeaconAnalyzer`...) expect events in time order.
 //!
@@ -36,6 +38,7 @@ pub mod net;
 pub mod record;
 pub mod relay;
 mod run;
+mod spill;
 pub mod stats;
 pub mod suricata;
 
@@ -47,7 +50,8 @@ pub use intel::{IntelDetector, IocKind, IocSet};
 pub use net::Networks;
 pub use record::{Kind, NetRecord, WebRequest};
 pub use relay::{RelayAnalyzer, RelayConfig};
-pub use run::{NetworkAnalytics, NetworkAnalyzer, NetworkPass};
+pub use run::{NetworkAnalytics, NetworkAnalyzer, NetworkPass, DEFAULT_BUFFER_BYTES};
+pub use spill::SpillStats;
 pub use suricata::SuricataAlerts;
 
 /// Whether an indicator (IP address, domain) is on a threat-intelligence list.

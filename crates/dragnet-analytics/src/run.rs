@@ -10,6 +10,7 @@ use crate::intel::{IntelDetector, IocSet};
 use crate::net::Networks;
 use crate::record::{NetRecord, WebRequest};
 use crate::relay::{RelayAnalyzer, RelayConfig};
+use crate::spill::{item_bytes, Item, Key, Runs, SpillStats};
 use crate::suricata::SuricataAlerts;
 use crate::ThreatIntel;
 use dragnet_event::{Analyzer, Detector, Finding};
@@ -40,10 +41,9 @@ pub struct NetworkPass {
     pub elapsed: Duration,
 }
 
-enum Item {
-    Net(Box<NetRecord>),
-    Web(Box<WebRequest>),
-}
+/// Default memory budget of [`NetworkAnalyzer`]'s reordering buffer (bytes); beyond it,
+/// sorted runs go to temporary files (see `spill.rs`).
+pub const DEFAULT_BUFFER_BYTES: usize = 64 << 20;
 
 impl NetworkAnalytics {
     fn ti(&self) -> Option<Arc<dyn ThreatIntel>> {
@@ -96,11 +96,21 @@ impl NetworkAnalytics {
     /// order: it keeps a compact projection of every network record it is given (a few
     /// hundred bytes each), sorts them by time at the end and runs the analytics then.
     pub fn analyzer(&self) -> NetworkAnalyzer {
+        self.analyzer_with_budget(DEFAULT_BUFFER_BYTES)
+    }
+
+    /// [`NetworkAnalytics::analyzer`] with a memory budget (bytes) for the records it holds
+    /// before they can be put in time order: beyond it, sorted runs are written to temporary
+    /// files and merged at the end (same findings; memory bounded whatever the input size).
+    pub fn analyzer_with_budget(&self, budget: usize) -> NetworkAnalyzer {
         NetworkAnalyzer {
             na: self.clone(),
             items: Vec::new(),
             seq: 0,
             bytes: 0,
+            budget: budget.max(1 << 16),
+            peak_bytes: 0,
+            runs: Runs::new(),
             peaks: BTreeMap::new(),
         }
     }
@@ -126,7 +136,7 @@ impl NetworkAnalytics {
         }
         a.finish(&mut pass.findings);
         pass.state_peak = a.peaks.clone();
-        pass.state_peak.insert("records".into(), a.bytes);
+        pass.state_peak.insert("records".into(), a.peak_bytes);
         pass.findings.sort_by(Finding::timeline_cmp);
         pass.elapsed = started.elapsed();
         pass
@@ -135,12 +145,24 @@ impl NetworkAnalytics {
 
 /// All the network analytics as one [`Analyzer`] that takes events in any order (see
 /// [`NetworkAnalytics::analyzer`]).
+///
+/// Memory is bounded: the compact records wait in a buffer of at most `budget` bytes; when it
+/// is full it is sorted and written to a temporary file as a sorted run, and at the end the
+/// runs are merged, so the analytics see every record in time order (the same findings as an
+/// unbounded buffer). The analytics' own state is capped per key (pairs, domains, hosts) with
+/// counters of what they dropped. Records lost to a failed temporary file are counted in
+/// [`NetworkAnalyzer::spill_stats`] and named in each network finding's
+/// `details.records_dropped`.
 pub struct NetworkAnalyzer {
     na: NetworkAnalytics,
-    items: Vec<(i64, u8, u32, Item)>,
-    seq: u32,
+    items: Vec<(Key, Item)>,
+    seq: u64,
     /// Approximate bytes of the buffered records.
     bytes: usize,
+    budget: usize,
+    /// Peak of `bytes`.
+    peak_bytes: usize,
+    runs: Runs,
     /// Peak state of each analytic while they ran (bytes).
     pub peaks: BTreeMap<String, usize>,
 }
@@ -149,7 +171,6 @@ impl NetworkAnalyzer {
     fn push(&mut self, e: &dragnet_event::Event) {
         let item = match NetRecord::from_event(e) {
             Some(r) => {
-                self.bytes += std::mem::size_of::<NetRecord>() + 64;
                 // Connections first among records of the same time: HTTP/TLS link to them.
                 let rank = if r.kind == crate::record::Kind::Conn {
                     0
@@ -158,20 +179,42 @@ impl NetworkAnalyzer {
                 };
                 Some((rank, Item::Net(Box::new(r))))
             }
-            None => WebRequest::from_event(e).map(|w| {
-                self.bytes += std::mem::size_of::<WebRequest>() + 96;
-                (1, Item::Web(Box::new(w)))
-            }),
+            None => WebRequest::from_event(e).map(|w| (1, Item::Web(Box::new(w)))),
         };
         if let Some((rank, i)) = item {
-            self.items.push((e.time.nanos(), rank, self.seq, i));
-            self.seq = self.seq.wrapping_add(1);
+            let size = item_bytes(&i) + std::mem::size_of::<(Key, Item)>();
+            if self.bytes + size > self.budget && !self.items.is_empty() {
+                self.spill();
+            }
+            self.bytes += size;
+            self.peak_bytes = self.peak_bytes.max(self.bytes);
+            self.items.push(((e.time.nanos(), rank, self.seq), i));
+            self.seq += 1;
         }
+    }
+
+    /// Sort the buffer and write it as one run.
+    fn spill(&mut self) {
+        let mut items = std::mem::take(&mut self.items);
+        items.sort_by_key(|x| x.0);
+        self.runs.spill(&items);
+        self.bytes = 0;
+    }
+
+    /// What the reordering buffer wrote to (and lost from) temporary files.
+    pub fn spill_stats(&self) -> &SpillStats {
+        &self.runs.stats
+    }
+
+    /// The reordering buffer's budget (bytes).
+    pub fn budget(&self) -> usize {
+        self.budget
     }
 
     fn run(&mut self, out: &mut Vec<Finding>) {
         let mut items = std::mem::take(&mut self.items);
-        items.sort_by_key(|x| (x.0, x.1, x.2));
+        items.sort_by_key(|x| x.0);
+        let first = out.len();
         let na = &self.na;
         let mut beacon = BeaconAnalyzer::new(BeaconConfig {
             networks: na.networks.clone(),
@@ -194,7 +237,8 @@ impl NetworkAnalyzer {
         });
         let mut iis = IisAnalyzer::new();
         let mut peak = [0usize; 5];
-        for (i, (_, _, _, item)) in items.iter().enumerate() {
+        let mut i = 0usize;
+        let mut each = |item: &Item| {
             match item {
                 Item::Net(r) => {
                     beacon.observe(r);
@@ -204,12 +248,20 @@ impl NetworkAnalyzer {
                 }
                 Item::Web(w) => iis.observe(w, out),
             }
-            if i % 65_536 == 0 {
+            if i.is_multiple_of(65_536) {
                 sample(&mut peak, &beacon, &dns, &exfil, &relay, &iis);
             }
+            i += 1;
+        };
+        if self.runs.is_empty() {
+            for (_, item) in &items {
+                each(item);
+            }
+            drop(items);
+        } else {
+            self.runs.merge(items, self.budget, &mut each);
         }
         sample(&mut peak, &beacon, &dns, &exfil, &relay, &iis);
-        drop(items);
         beacon.findings(out);
         dns.findings(out);
         exfil.findings(out);
@@ -221,6 +273,14 @@ impl NetworkAnalyzer {
         {
             self.peaks.insert(name.to_string(), p);
         }
+        let dropped = self.runs.stats.dropped;
+        if dropped > 0 {
+            for f in &mut out[first..] {
+                f.details
+                    .insert("records_dropped".into(), serde_json::json!(dropped));
+            }
+        }
+        self.bytes = 0;
     }
 }
 
@@ -238,7 +298,8 @@ impl Analyzer for NetworkAnalyzer {
         self.run(out);
     }
     fn state_bytes(&self) -> usize {
-        self.bytes + self.peaks.values().copied().max().unwrap_or(0)
+        // The buffer while reading; the analytics' state (their sum at its peak) after.
+        self.bytes + self.peaks.values().copied().sum::<usize>()
     }
 }
 

@@ -40,6 +40,11 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         threads: common::threads(args.threads),
         min_level: args.min_level,
         hidden_rules,
+        // Mail is judged with the organisation's own domains (spoofing, look-alikes).
+        mail: Arc::new(dragnet_mail::MailConfig {
+            org_domains: args.org_domains.clone(),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     let progress = common::progress(args.quiet);
@@ -52,6 +57,27 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     if discovery.files.iter().any(|f| f.format.is_network()) {
         analyzers.push(Box::new(network.analyzer()));
     }
+    // Mail: messages are read with their phishing verdict, which the mail detector reports;
+    // Microsoft 365 audit records go to the draft-C2 analytic (only when there are some).
+    use dragnet_ingest::InputFormat;
+    if discovery
+        .files
+        .iter()
+        .any(|f| matches!(f.format, InputFormat::Eml | InputFormat::Mbox))
+    {
+        detectors.push(Arc::new(dragnet_mail::MailDetector));
+    }
+    if discovery
+        .files
+        .iter()
+        .any(|f| f.format == InputFormat::M365Audit)
+    {
+        analyzers.push(Box::new(dragnet_mail::m365::DraftC2Analyzer::new()));
+    }
+    // The lateral-movement graph (over raw events); its edges and entities feed the
+    // incidents after the run.
+    let (graph, graph_handle) = crate::incidents::graph_analyzer();
+    analyzers.push(graph);
     let result = hunt(&discovery, &detectors, analyzers, &cfg, progress.as_ref());
     let summary = &result.summary;
 
@@ -87,6 +113,14 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     if !args.quiet {
         print_summary(summary);
     }
+    let report = crate::incidents::build(&result.findings, &graph_handle);
+    if !args.quiet {
+        crate::incidents::print_summary(&report);
+    }
+    if let Some(path) = &args.out.incidents {
+        crate::incidents::write_file(path, &report)?;
+    }
+    crate::outputs::write_reports(&args.out, &result.findings, &result.summary, &report)?;
     if !summary.anything_readable() {
         return Err(Failure::failed(format!(
             "nothing could be read: all {} input file(s) failed ({} read errors)",

@@ -4,8 +4,10 @@
 //! Exit codes: 0 the run completed (even with skipped or damaged input); 1 nothing could be
 //! read, or an internal error; 2 a usage error (including a path that does not exist).
 
+mod cmd_attack;
 mod cmd_hunt;
 mod cmd_mail;
+mod cmd_report;
 mod cmd_rules;
 mod cmd_sim;
 mod cmd_stats;
@@ -45,6 +47,11 @@ enum Commands {
     /// Spear-phishing analysis of mail (EML, MBOX) and Microsoft 365 audit logs.
     #[command(subcommand)]
     Mail(cmd_mail::MailCommand),
+    /// MITRE ATT&CK knowledge (techniques, groups) and attribution by technique overlap.
+    #[command(subcommand)]
+    Attack(cmd_attack::AttackCommand),
+    /// Re-render the reports (HTML, ATT&CK Navigator, STIX 2.1, indicators) of a saved run.
+    Report(cmd_report::ReportArgs),
 }
 
 /// `dragnet rules ...`
@@ -94,7 +101,7 @@ struct DemoArgs {
     #[command(flatten)]
     sim: SimulateArgs,
     /// Where to write the evidence (default: a folder in the system's temporary directory).
-    #[arg(long = "into", value_name = "DIR")]
+    #[arg(long = "into", id = "into", value_name = "DIR")]
     out: Option<PathBuf>,
     /// Show findings from this level up.
     #[arg(long, value_name = "LEVEL", default_value = "medium", value_parser = parse_level)]
@@ -244,6 +251,8 @@ fn main() -> ExitCode {
         }
         Commands::Rules(RulesCommand::Regression(a)) => cmd_rules::regression(&a.repo, a.json),
         Commands::Mail(c) => cmd_mail::run(c),
+        Commands::Attack(c) => cmd_attack::run(c),
+        Commands::Report(a) => cmd_report::run(a),
     };
     match outcome {
         Ok(code) => code,

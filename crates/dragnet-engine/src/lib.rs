@@ -18,7 +18,7 @@ pub use progress::{NoProgress, Progress};
 pub use stats::{stats, EventIdCount, FormatCount, SkippedFile, StatsResult};
 
 use dragnet_event::{Analyzer, Detector, Event, Finding, Level};
-use dragnet_ingest::{Discovery, FileSummary, InputFile, ReadError, ReadOptions};
+use dragnet_ingest::{Discovery, FileSummary, InputFile, MailConfig, ReadError, ReadOptions};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -44,6 +44,9 @@ pub struct HuntConfig {
     /// Rule ids whose findings feed the analyzers but are not reported (the inputs of Sigma
     /// correlations that do not `generate` their own findings).
     pub hidden_rules: HashSet<String>,
+    /// How mail (EML, MBOX) is read and judged: the organisation's domains, trusted hosts,
+    /// thresholds and the per-message limits.
+    pub mail: std::sync::Arc<MailConfig>,
 }
 
 impl Default for HuntConfig {
@@ -53,6 +56,7 @@ impl Default for HuntConfig {
             min_level: Level::Informational,
             max_read_errors: DEFAULT_MAX_READ_ERRORS,
             hidden_rules: HashSet::new(),
+            mail: Default::default(),
         }
     }
 }
@@ -351,9 +355,10 @@ where
         let mut state = new_state();
         let mut scratch: Vec<Finding> = Vec::new();
         let mut unreported: u64 = 0;
-        let summary = dragnet_ingest::read_file(
+        let summary = dragnet_ingest::read_file_with(
             file,
             &opts,
+            &cfg.mail,
             &mut |event: Event| {
                 on_event(&mut state, &mut scratch, &event);
                 unreported += 1;
@@ -391,6 +396,7 @@ where
                 &errors,
                 max_errors,
                 &slots[idx],
+                &cfg.mail,
             ),
             None => read_one(idx, threads),
         }
@@ -449,6 +455,7 @@ fn read_solo_batched<S, N, F>(
     errors: &Mutex<ReadErrors>,
     max_errors: usize,
     slot: &Mutex<Option<(FileSummary, S)>>,
+    mail: &MailConfig,
 ) where
     S: Send,
     N: Fn() -> S + Sync,
@@ -467,9 +474,10 @@ fn read_solo_batched<S, N, F>(
     let summary = rayon::in_place_scope(|scope| {
         let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
         let mut unreported = 0u64;
-        let summary = dragnet_ingest::read_file(
+        let summary = dragnet_ingest::read_file_with(
             file,
             &ReadOptions { threads },
+            mail,
             &mut |event: Event| {
                 batch.push(event);
                 if batch.len() >= BATCH {

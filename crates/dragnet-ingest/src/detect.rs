@@ -6,6 +6,10 @@
 //! - first non-space byte `{`: JSON lines when the first line is a complete JSON object (or,
 //!   when it is not, the second non-empty line is), else a JSON document (one pretty-printed
 //!   object, or several one after another).
+//! - JSON (either kind) whose first records are Microsoft 365 unified audit records
+//!   (`CreationTime`, `Operation`, `Workload`/`RecordType`): the audit log.
+//! - a mailbox (`From ` first line) or a message (header fields, two well-known ones among
+//!   them): MBOX or EML (`dragnet_mail::detect_mail`).
 //! - anything else (empty, binary, other text): not ours, with a reason.
 
 use crate::InputFormat;
@@ -127,6 +131,12 @@ pub(crate) fn sniff_bytes(head: &[u8], whole: bool) -> Sniffed {
         return Sniffed::Unknown("only whitespace".to_string());
     };
     let body = &text[start..];
+    if matches!(body[0], b'{' | b'[') && dragnet_mail::m365::looks_like_audit(body) {
+        return Sniffed::Known {
+            format: InputFormat::M365Audit,
+            gzip: false,
+        };
+    }
     match body[0] {
         b'[' => Sniffed::Known {
             format: InputFormat::JsonArray,
@@ -155,7 +165,17 @@ pub(crate) fn sniff_bytes(head: &[u8], whole: bool) -> Sniffed {
              whose header is missing: its columns cannot be told)"
                 .to_string(),
         ),
-        _ => Sniffed::Unknown(describe_other(head)),
+        _ => match dragnet_mail::detect_mail(text) {
+            Some(dragnet_mail::MailFormat::Mbox) => Sniffed::Known {
+                format: InputFormat::Mbox,
+                gzip: false,
+            },
+            Some(dragnet_mail::MailFormat::Eml) => Sniffed::Known {
+                format: InputFormat::Eml,
+                gzip: false,
+            },
+            None => Sniffed::Unknown(describe_other(head)),
+        },
     }
 }
 
@@ -293,7 +313,7 @@ fn describe_other(head: &[u8]) -> String {
             }
         })
         .collect();
-    format!("{kind}, not EVTX, JSON, Zeek or W3C/IIS (starts with \"{preview}\")")
+    format!("{kind}, not EVTX, JSON, Zeek, W3C/IIS or mail (starts with \"{preview}\")")
 }
 
 #[cfg(test)]
@@ -341,6 +361,22 @@ mod tests {
             Some(InputFormat::SuricataEve)
         );
         assert_eq!(fmt(b"\xff\xfe{\x00"), None);
+        assert_eq!(
+            fmt(b"From a@b.example Mon Jan  1 00:00:00 2024\nFrom: a@b.example\n\nhi\n"),
+            Some(InputFormat::Mbox)
+        );
+        assert_eq!(
+            fmt(b"Received: from x\r\nFrom: a@b.example\r\nSubject: s\r\n\r\nbody"),
+            Some(InputFormat::Eml)
+        );
+        assert_eq!(
+            fmt(b"{\"CreationTime\":\"2026-03-02T07:00:00\",\"Operation\":\"Create\",\"Workload\":\"Exchange\"}\n"),
+            Some(InputFormat::M365Audit)
+        );
+        assert_eq!(
+            fmt(b"[{\"CreationTime\":\"2026-03-02T07:00:00\",\"Operation\":\"Create\",\"RecordType\":2}]"),
+            Some(InputFormat::M365Audit)
+        );
     }
 
     #[test]

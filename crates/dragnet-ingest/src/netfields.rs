@@ -22,10 +22,18 @@
 use dragnet_event::{Event, Value};
 use std::net::IpAddr;
 
-/// Add `_product` and `_service`.
+/// Add `_product` and `_service`, and `Channel` = `<product>/<service>` (`zeek/dns`,
+/// `suricata/http`, `iis/webserver`): the channel Sigma's logsource map routes `product: zeek`
+/// services and the `proxy`, `dns`, `firewall` and `webserver` categories to (see
+/// dragnet-sigma's `data/logsources-network.yml`), and what `dragnet stats` counts by channel.
 pub(crate) fn push_logsource(ev: &mut Event, product: &str, service: &str) {
     ev.set_if_absent("_product", Value::str(product));
     ev.set_if_absent("_service", Value::str(service));
+    if !ev.has("Channel") {
+        let text = |n: &str| ev.get_text(n).map(|s| s.into_owned()).unwrap_or_default();
+        let channel = format!("{}/{}", text("_product"), text("_service"));
+        ev.push("Channel", Value::str(channel));
+    }
 }
 
 /// Add `alias` with the value of `native`, when `native` is there and `alias` is not.

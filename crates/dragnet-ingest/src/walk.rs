@@ -9,10 +9,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Walk files and directories (recursively, in sorted order, deterministic) and detect each
-/// file's format from its content (EVTX magic, gzip, JSON lines vs JSON document), not from its
-/// name. Files dragnet does not read (empty, binary, other text, unreadable, not regular files)
-/// go to `skipped` with a reason; that is never fatal. The same file reached twice (given twice,
-/// or through a link) is read once.
+/// file's format from its content (EVTX magic, gzip, JSON lines vs JSON document, Zeek, W3C,
+/// mail and Microsoft 365 audit logs), not from its name. Files dragnet does not read (empty,
+/// binary, other text, unreadable, not regular files) go to `skipped` with a reason; that is
+/// never fatal. The same file reached twice (given twice, or through a link) is read once.
 ///
 /// A path that does not exist is an `Err` (a usage error), naming the path.
 pub fn discover(paths: &[PathBuf]) -> io::Result<Discovery> {

@@ -12,7 +12,9 @@
 //! - Output: [`message_event`] turns a message into an [`Event`]; [`verdict_finding`] turns a
 //!   phishing verdict into a [`Finding`] (T1566.001 / T1566.002, T1204 when the lure needs a
 //!   click or an open) with score, signals, explanation and defanged indicators; [`digest`]
-//!   writes an awareness digest for training staff.
+//!   writes an awareness digest for training staff. For the hunt pipeline, which carries
+//!   events only, [`verdict_event`] packs a message and its verdict into one event and
+//!   [`MailDetector`] turns the phishing ones into those same findings.
 //! - Microsoft 365: [`m365`] reads the unified audit log and finds mail drafts used as a C2
 //!   channel (FINALDRAFT, T1102.002).
 
@@ -38,7 +40,10 @@ pub use analyze::{analyze, Indicators, Label, MailConfig, Scanner, Signal, Verdi
 pub use attach::ArchiveLimits;
 pub use message::{Mailbox, Message};
 pub use mime::Limits;
-pub use output::{add_verdict_fields, message_event, rule_meta, verdict_finding, RULE_IDS};
+pub use output::{
+    add_verdict_fields, message_event, rule_meta, verdict_event, verdict_event_finding,
+    verdict_finding, MailDetector, MAIL_CHANNEL, RULE_IDS,
+};
 
 use dragnet_event::{Provenance, SourceFormat};
 use std::io::{BufRead, BufReader, Read};

@@ -266,3 +266,76 @@ pub fn verdict_finding(msg: &Message, v: &Verdict, provenance: Provenance) -> Op
     }
     Some(f)
 }
+
+/// The channel of message events ([`message_event`]) and of [`verdict_event`]s.
+pub const MAIL_CHANNEL: &str = "mail";
+
+/// A message and its verdict as one event, for pipelines that carry events only (the hunt):
+/// [`message_event`] + [`add_verdict_fields`], and, for a phishing verdict, the finding
+/// [`verdict_finding`] would make, as fields the [`MailDetector`] turns back into it:
+/// `Phishing.Rule` (rule id), `Phishing.Level`, `Phishing.Attack` (ATT&CK ids) and
+/// `Phishing.Details` (the finding's details as compact JSON). The parsed message (attachments
+/// and all) does not travel: the verdict is made while the reader holds it.
+pub fn verdict_event(msg: &Message, v: &Verdict) -> Event {
+    let mut e = message_event(msg, msg.provenance.clone());
+    add_verdict_fields(&mut e, v);
+    if let Some(f) = verdict_finding(msg, v, msg.provenance.clone()) {
+        e.push("Phishing.Rule", Value::str(f.rule.id.as_str()));
+        e.push("Phishing.Level", Value::str(f.level.as_str()));
+        e.push("Phishing.Attack", list(f.attack.iter().cloned()));
+        let details = serde_json::Value::Object(f.details).to_string();
+        e.push("Phishing.Details", Value::str(details));
+    }
+    e
+}
+
+/// The finding a [`verdict_event`] carries (`None` for other events, and for messages that
+/// are not phishing).
+pub fn verdict_event_finding(e: &Event) -> Option<Finding> {
+    if e.channel() != Some(MAIL_CHANNEL) {
+        return None;
+    }
+    let rule_id = e.get_text("Phishing.Rule")?;
+    let which = RULE_IDS.iter().position(|r| *r == rule_id)?;
+    let level = e
+        .get_text("Phishing.Level")
+        .and_then(|l| Level::ALL.into_iter().find(|x| x.as_str() == l))
+        .unwrap_or(Level::Medium);
+    let mut f = Finding::new(
+        rule_meta(which),
+        level,
+        e.time,
+        &e.host,
+        e.provenance.clone(),
+    );
+    if let Some(Value::List(ids)) = e.get("Phishing.Attack") {
+        f.attack = ids
+            .iter()
+            .filter_map(|v| v.as_text().map(|s| s.into_owned()))
+            .collect();
+    }
+    if let Some(serde_json::Value::Object(d)) = e
+        .get_text("Phishing.Details")
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    {
+        f.details = d;
+    }
+    Some(f)
+}
+
+/// The phishing findings of a hunt: every [`verdict_event`] with a phishing verdict becomes
+/// the finding [`verdict_finding`] made (T1566.x; sender and recipients in `details.from` and
+/// `details.to`, the message's file and 1-based index in the mailbox as its source).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MailDetector;
+
+impl dragnet_event::Detector for MailDetector {
+    fn name(&self) -> &str {
+        "mail"
+    }
+    fn detect(&self, event: &Event, out: &mut Vec<Finding>) {
+        if let Some(f) = verdict_event_finding(event) {
+            out.push(f);
+        }
+    }
+}

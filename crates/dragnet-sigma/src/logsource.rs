@@ -3,12 +3,21 @@
 //! The built-in map (`data/logsources.yml`) follows SigmaHQ's own CI: Sysmon categories to
 //! Sysmon EventIDs, process_creation also to Security 4688 with its field names, services to
 //! channels. Users add entries with a file of the same format.
+//!
+//! Network evidence has its own part of the map (`data/logsources-network.yml`): the network
+//! readers give each event a `Channel` of `<product>/<service>` (`zeek/dns`, `suricata/http`,
+//! `iis/webserver`), so `product: zeek` services and the `proxy`, `dns`, `firewall` and
+//! `webserver` categories route like Windows ones. Because network events have a channel too,
+//! `product: windows` alone means every *Windows* channel the map knows (not every event that
+//! has a channel): a Windows rule never runs on a network event.
 
 use crate::rule::LogSource;
 use crate::yaml::{parse_documents, Node};
 
-/// The built-in map's text.
+/// The built-in map's text: Windows (generated from SigmaHQ's CI map).
 pub const BUILTIN: &str = include_str!("../data/logsources.yml");
+/// The built-in map's text: network evidence (Zeek, Suricata, IIS).
+pub const BUILTIN_NETWORK: &str = include_str!("../data/logsources-network.yml");
 
 #[derive(Clone, Debug)]
 struct ServiceEntry {
@@ -62,7 +71,9 @@ fn low(n: Option<&Node>) -> Option<String> {
 
 impl LogsourceMap {
     pub fn builtin() -> LogsourceMap {
-        Self::parse(BUILTIN).expect("built-in logsource map is valid")
+        let mut map = Self::parse(BUILTIN).expect("built-in logsource map is valid");
+        map.extend(Self::parse(BUILTIN_NETWORK).expect("built-in network logsource map is valid"));
+        map
     }
 
     /// Parse a map in the format of `data/logsources.yml`.
@@ -195,7 +206,28 @@ impl LogsourceMap {
             };
         }
         match product {
-            Some("windows") => Routing::AnyWindows,
+            Some("windows") => {
+                // Every Windows channel of the map (network events have channels too).
+                let mut channels: Vec<String> = Vec::new();
+                for s in &self.services {
+                    if s.product.as_deref() == Some("windows") {
+                        for c in &s.channels {
+                            if !channels.contains(c) {
+                                channels.push(c.clone());
+                            }
+                        }
+                    }
+                }
+                if channels.is_empty() {
+                    Routing::AnyWindows
+                } else {
+                    Routing::Routes(vec![Route {
+                        channels,
+                        conditions: Vec::new(),
+                        fieldmap: Vec::new(),
+                    }])
+                }
+            }
             Some(p) => Routing::Unrouted(format!("no source for product '{p}'")),
             None => Routing::Unrouted("logsource names no product, category or service".into()),
         }
@@ -244,10 +276,11 @@ mod tests {
                 fieldmap: vec![]
             }])
         );
-        assert_eq!(
-            m.route(&ls(Some("windows"), None, None)),
-            Routing::AnyWindows
-        );
+        let Routing::Routes(r) = m.route(&ls(Some("windows"), None, None)) else {
+            panic!("product: windows alone is not routed")
+        };
+        assert!(r[0].channels.iter().any(|c| c == "Security"));
+        assert!(!r[0].channels.iter().any(|c| c.starts_with("zeek/")));
         assert!(matches!(
             m.route(&ls(Some("linux"), Some("process_creation"), None)),
             Routing::Unrouted(_)
@@ -256,6 +289,41 @@ mod tests {
             panic!()
         };
         assert_eq!(r[0].channels.len(), 2);
+    }
+
+    #[test]
+    fn network_logsources_route_to_network_channels() {
+        let m = LogsourceMap::builtin();
+        let chans = |p: Option<&str>, c: Option<&str>, s: Option<&str>| -> Vec<String> {
+            match m.route(&ls(p, c, s)) {
+                Routing::Routes(r) => r.into_iter().flat_map(|r| r.channels).collect(),
+                other => panic!("{p:?} {c:?} {s:?}: {other:?}"),
+            }
+        };
+        assert_eq!(chans(Some("zeek"), None, Some("dns")), ["zeek/dns"]);
+        assert_eq!(
+            chans(Some("zeek"), None, Some("smb_files")),
+            ["zeek/smb_files"]
+        );
+        assert_eq!(
+            chans(None, Some("proxy"), None),
+            ["zeek/http", "suricata/http"]
+        );
+        assert_eq!(chans(None, Some("dns"), None), ["zeek/dns", "suricata/dns"]);
+        assert_eq!(
+            chans(None, Some("firewall"), None),
+            ["zeek/conn", "suricata/flow", "suricata/netflow"]
+        );
+        assert_eq!(chans(None, Some("webserver"), None), ["iis/webserver"]);
+        // Windows categories stay on Windows channels.
+        assert_eq!(
+            chans(Some("windows"), Some("dns_query"), None),
+            ["Microsoft-Windows-Sysmon/Operational"]
+        );
+        assert!(matches!(
+            m.route(&ls(Some("apache"), Some("webserver"), None)),
+            Routing::Unrouted(_)
+        ));
     }
 
     #[test]

@@ -1,0 +1,125 @@
+//! `dragnet report`: re-render the reports (HTML, Navigator, STIX, indicators) of a saved run
+//! from its findings (`hunt --format jsonl`) and, optionally, its incidents (`--incidents`).
+
+use crate::common::{Failure, EXIT_OK};
+use crate::outputs::{self, OutputArgs};
+use clap::Args;
+use dragnet_event::Finding;
+use dragnet_incident::IncidentReport;
+use dragnet_report::RunInfo;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Bad finding lines printed one a line before the rest are only counted.
+const BAD_LINES_SHOWN: usize = 5;
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Findings of a run, one JSON finding a line (`dragnet hunt --format jsonl`).
+    #[arg(long, value_name = "FILE")]
+    pub findings: PathBuf,
+    /// The run's incidents (`dragnet hunt --incidents FILE`); without it, no incidents.
+    #[arg(long, value_name = "FILE")]
+    pub incidents: Option<PathBuf>,
+    /// Write a self-contained HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Write an ATT&CK Navigator layer for the run, and one per incident beside it.
+    #[arg(long, value_name = "FILE")]
+    pub navigator: Option<PathBuf>,
+    /// Write a STIX 2.1 bundle.
+    #[arg(long, value_name = "FILE")]
+    pub stix: Option<PathBuf>,
+    /// Write the extracted indicators as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub iocs: Option<PathBuf>,
+    /// The reporting organisation (the STIX identity).
+    #[arg(long, value_name = "NAME", default_value = "dragnet")]
+    pub org: String,
+}
+
+pub fn run(a: ReportArgs) -> Result<ExitCode, Failure> {
+    let out = OutputArgs {
+        incidents: None,
+        report: a.report,
+        navigator: a.navigator,
+        stix: a.stix,
+        iocs: a.iocs,
+        org: a.org,
+    };
+    if !out.any_report() {
+        return Err(Failure::usage(
+            "nothing to write: give at least one of --report, --navigator, --stix, --iocs",
+        ));
+    }
+    let mut findings = read_findings(&a.findings)?;
+    findings.sort_by(|x, y| x.timeline_cmp(y));
+    let incidents = match &a.incidents {
+        Some(p) => read_incidents(p)?,
+        None => IncidentReport::default(),
+    };
+    let info = RunInfo {
+        tool: outputs::tool_name(),
+        generated: outputs::generated_time(),
+        org: out.org.clone(),
+        inputs: vec![a.findings.display().to_string()],
+        ..Default::default()
+    };
+    outputs::render(&out, &findings, &incidents, &info)?;
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Findings, one JSON object a line; blank lines are skipped, bad lines reported and skipped.
+fn read_findings(path: &Path) -> Result<Vec<Finding>, Failure> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("findings {}: {e}", path.display())))?;
+    let reader = std::io::BufReader::new(file);
+    let mut out = Vec::new();
+    let mut bad = 0u64;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| {
+            Failure::failed(format!(
+                "reading findings {}:{}: {e}",
+                path.display(),
+                i + 1
+            ))
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Finding>(&line) {
+            Ok(f) => out.push(f),
+            Err(e) => {
+                bad += 1;
+                if bad as usize <= BAD_LINES_SHOWN {
+                    eprintln!("bad finding: {}:{}: {e}", path.display(), i + 1);
+                }
+            }
+        }
+    }
+    if bad as usize > BAD_LINES_SHOWN {
+        eprintln!(
+            "... and {} more bad finding lines",
+            bad as usize - BAD_LINES_SHOWN
+        );
+    }
+    if out.is_empty() && bad > 0 {
+        return Err(Failure::failed(format!(
+            "no finding could be read from {} ({bad} bad lines)",
+            path.display()
+        )));
+    }
+    Ok(out)
+}
+
+fn read_incidents(path: &Path) -> Result<IncidentReport, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("incidents {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::failed(format!(
+            "incidents {}: not an incident report: {e}",
+            path.display()
+        ))
+    })
+}
