@@ -3,7 +3,8 @@
 //! `ground-truth.json` naming every step's techniques and its exact evidence records; `dragnet
 //! hunt` over that folder must find every step at those records (with a technique or tactic
 //! of the step), stitch the steps into one incident ordered along the kill chain, and rank Ink
-//! Dragon first. Background alone must give no incident at high or critical.
+//! Dragon first. (`tests/incidents.rs` checks the lateral-movement steps and the background-only
+//! run.)
 
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -216,11 +217,19 @@ fn every_step_of_the_simulated_intrusion_is_found_and_stitched_into_one_incident
                     _ => false,
                 };
                 in_span
-                    && s["rules"].as_array().into_iter().flatten().any(|r| &r["id"] == rule)
+                    && s["rules"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|r| &r["id"] == rule)
                     && (f["host"]
                         .as_str()
                         .is_some_and(|h| h.parse::<std::net::IpAddr>().is_ok())
-                        || s["hosts"].as_array().into_iter().flatten().any(|h| short_host(h) == host))
+                        || s["hosts"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|h| short_host(h) == host))
             })
         })
     };
@@ -260,24 +269,13 @@ fn every_step_of_the_simulated_intrusion_is_found_and_stitched_into_one_incident
         "incident {} score {} level {}; top candidate {} ({})",
         best["id"], best["score"], best["level"], top["name"], top["score"]
     );
-    assert_eq!(top["name"], "Ink Dragon", "attribution: {}", best["attribution"]);
+    assert_eq!(
+        top["name"], "Ink Dragon",
+        "attribution: {}",
+        best["attribution"]
+    );
     assert!(matches!(
         best["level"].as_str(),
         Some("high") | Some("critical")
     ));
-}
-
-#[test]
-fn background_activity_alone_makes_no_high_or_critical_incident() {
-    let dir = TempDir::new("background");
-    let (truth, _findings, incidents) = simulate_and_hunt(&dir.0, "none", 7);
-    assert_eq!(truth["steps"].as_array().map(Vec::len), Some(0));
-    let loud: Vec<String> = incidents["incidents"]
-        .as_array()
-        .expect("incidents array")
-        .iter()
-        .filter(|i| matches!(i["level"].as_str(), Some("high") | Some("critical")))
-        .map(|i| format!("{} {} {}", i["id"], i["level"], i["title"]))
-        .collect();
-    assert!(loud.is_empty(), "background made incidents: {loud:#?}");
 }
