@@ -96,8 +96,14 @@ pub fn print_summary(report: &IncidentReport) {
         eprintln!("  tactics: {}", inc.tactics.join(" > "));
         match inc.attribution.first() {
             Some(c) if c.score > 0.0 => eprintln!(
-                "  attribution: {} ({:.2}), overlap, not proof",
-                c.name, c.score
+                "  attribution: {} ({:.2}{}), overlap, not proof",
+                c.name,
+                c.score,
+                if c.score < dragnet_attack::CONFIDENCE_THRESHOLD {
+                    ", weak"
+                } else {
+                    ""
+                }
             ),
             _ => eprintln!("  attribution: none (overlap, not proof)"),
         }

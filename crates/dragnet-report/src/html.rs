@@ -616,6 +616,11 @@ fn attribution(h: &mut Html, inc: &Incident) {
     h.raw("<p class=\"note\">Technique overlap is not proof: many actors share techniques, tooling is \
            sold and copied, and the evidence holds only what was logged. Treat these as leads to \
            test, not as attribution.</p>");
+    h.raw(&format!(
+        "<p class=\"note\">Scores below {:.2} are marked weak: a handful of common techniques reaches \
+         them by chance.</p>",
+        dragnet_attack::CONFIDENCE_THRESHOLD
+    ));
     if inc.attribution.is_empty() {
         h.raw("<p class=\"muted\">No candidate.</p>");
         return;
@@ -646,7 +651,12 @@ fn attribution(h: &mut Html, inc: &Incident) {
             ));
         }
         h.td(&name).td(&c.id).td(&c.source);
-        h.num(format!("{:.2}", c.score));
+        let weak = if c.score < dragnet_attack::CONFIDENCE_THRESHOLD {
+            " (weak)"
+        } else {
+            ""
+        };
+        h.num(format!("{:.2}{weak}", c.score));
         h.raw("<td>");
         technique_links(h, &c.matched);
         h.raw("</td><td>");
