@@ -120,7 +120,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     if let Some(path) = &args.out.incidents {
         crate::incidents::write_file(path, &report)?;
     }
-    crate::outputs::write_reports(&args.out, &result.findings, &result.summary, &report)?;
+    crate::outputs::write_reports(&args.out.files, &result.findings, &result.summary, &report)?;
     if !summary.anything_readable() {
         return Err(Failure::failed(format!(
             "nothing could be read: all {} input file(s) failed ({} read errors)",

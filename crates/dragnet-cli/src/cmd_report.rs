@@ -2,7 +2,7 @@
 //! from its findings (`hunt --format jsonl`) and, optionally, its incidents (`--incidents`).
 
 use crate::common::{Failure, EXIT_OK};
-use crate::outputs::{self, OutputArgs};
+use crate::outputs::{self, ReportFiles};
 use clap::Args;
 use dragnet_event::Finding;
 use dragnet_incident::IncidentReport;
@@ -22,32 +22,12 @@ pub struct ReportArgs {
     /// The run's incidents (`dragnet hunt --incidents FILE`); without it, no incidents.
     #[arg(long, value_name = "FILE")]
     pub incidents: Option<PathBuf>,
-    /// Write a self-contained HTML report.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
-    /// Write an ATT&CK Navigator layer for the run, and one per incident beside it.
-    #[arg(long, value_name = "FILE")]
-    pub navigator: Option<PathBuf>,
-    /// Write a STIX 2.1 bundle.
-    #[arg(long, value_name = "FILE")]
-    pub stix: Option<PathBuf>,
-    /// Write the extracted indicators as CSV.
-    #[arg(long, value_name = "FILE")]
-    pub iocs: Option<PathBuf>,
-    /// The reporting organisation (the STIX identity).
-    #[arg(long, value_name = "NAME", default_value = "dragnet")]
-    pub org: String,
+    #[command(flatten)]
+    pub out: ReportFiles,
 }
 
 pub fn run(a: ReportArgs) -> Result<ExitCode, Failure> {
-    let out = OutputArgs {
-        incidents: None,
-        report: a.report,
-        navigator: a.navigator,
-        stix: a.stix,
-        iocs: a.iocs,
-        org: a.org,
-    };
+    let out = a.out;
     if !out.any_report() {
         return Err(Failure::usage(
             "nothing to write: give at least one of --report, --navigator, --stix, --iocs",

@@ -77,8 +77,10 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode, Failure> {
         org_domains: Vec::new(),
         out: crate::outputs::OutputArgs {
             incidents: Some(out.join("incidents.json")),
-            report: Some(out.join("report.html")),
-            ..Default::default()
+            files: crate::outputs::ReportFiles {
+                report: Some(out.join("report.html")),
+                ..Default::default()
+            },
         },
     };
     let code = crate::cmd_hunt::run(hunt)?;

@@ -9,12 +9,19 @@ use dragnet_report::RunInfo;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// Report files a hunt (or `dragnet report`) can write besides the timeline.
+/// Files a hunt can write besides the timeline: the incidents and the reports.
 #[derive(Args, Debug, Clone, Default)]
 pub struct OutputArgs {
     /// Write the incidents as JSON (top-level `incidents` array).
     #[arg(long, value_name = "FILE")]
     pub incidents: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: ReportFiles,
+}
+
+/// Report files a hunt or `dragnet report` writes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReportFiles {
     /// Write a self-contained HTML report.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -33,8 +40,8 @@ pub struct OutputArgs {
     pub org: String,
 }
 
-impl OutputArgs {
-    /// Whether any file of this module (not `--incidents`) is asked for.
+impl ReportFiles {
+    /// Whether any report file is asked for.
     pub fn any_report(&self) -> bool {
         self.report.is_some()
             || self.navigator.is_some()
@@ -63,7 +70,7 @@ pub fn generated_time() -> Timestamp {
 /// Write every report file asked for in `args` (`--incidents` is written by the incident
 /// stage, not here).
 pub fn write_reports(
-    args: &OutputArgs,
+    args: &ReportFiles,
     findings: &[Finding],
     summary: &dragnet_engine::RunSummary,
     incidents: &IncidentReport,
@@ -91,7 +98,7 @@ pub fn write_reports(
 
 /// Write the report files of `args` from findings, incidents and run information.
 pub fn render(
-    args: &OutputArgs,
+    args: &ReportFiles,
     findings: &[Finding],
     incidents: &IncidentReport,
     info: &RunInfo,

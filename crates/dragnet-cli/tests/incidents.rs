@@ -8,24 +8,6 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
 
-const TACTICS: &[&str] = &[
-    "reconnaissance",
-    "resource-development",
-    "initial-access",
-    "execution",
-    "persistence",
-    "privilege-escalation",
-    "defense-evasion",
-    "credential-access",
-    "discovery",
-    "lateral-movement",
-    "collection",
-    "command-and-control",
-    "exfiltration",
-    "impact",
-    "unknown",
-];
-
 fn dragnet(args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_dragnet"))
         .args(args)
@@ -185,19 +167,7 @@ fn simulated_intrusion_is_one_incident() {
         }
     }
     assert!(steps_with_findings >= 12, "{steps_with_findings}");
-    // Kill-chain order.
-    let order: Vec<usize> = top["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            TACTICS
-                .iter()
-                .position(|t| s["tactic"] == *t)
-                .expect("known tactic")
-        })
-        .collect();
-    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+    // (Kill-chain order of the steps: tests/intrusion.rs, through the ATT&CK knowledge base.)
     assert!(top["level"] == "critical" || top["level"] == "high");
     let hosts: Vec<&str> = top["entities"]["hosts"]
         .as_array()

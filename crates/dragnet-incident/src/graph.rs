@@ -380,11 +380,9 @@ impl LateralGraph {
                 if lt != 3 && lt != 10 {
                     return;
                 }
-                let user = text(ev, "TargetUserName").unwrap_or_default();
-                if user.is_empty() || is_builtin_account(&user) {
+                let Some(account) = named_account(ev, "TargetUserName", "TargetDomainName") else {
                     return;
-                }
-                let account = account_of(&text(ev, "TargetDomainName"), &user);
+                };
                 let Some(src) = remote_source(ev, "IpAddress", "WorkstationName", &target) else {
                     return;
                 };
@@ -439,11 +437,9 @@ impl LateralGraph {
                 if dst == target || parse_ip(&dst).is_some_and(|i| i.is_loopback()) {
                     return;
                 }
-                let user = text(ev, "TargetUserName").unwrap_or_default();
-                if user.is_empty() || is_builtin_account(&user) {
+                let Some(account) = named_account(ev, "TargetUserName", "TargetDomainName") else {
                     return;
-                }
-                let account = account_of(&text(ev, "TargetDomainName"), &user);
+                };
                 // The edge goes from this host to the server named.
                 self.sight(
                     Src::Seen(target.as_str().into()),
@@ -455,11 +451,9 @@ impl LateralGraph {
                 );
             }
             4778 if !sysmon => {
-                let user = text(ev, "AccountName").unwrap_or_default();
-                if user.is_empty() || is_builtin_account(&user) {
+                let Some(account) = named_account(ev, "AccountName", "AccountDomain") else {
                     return;
-                }
-                let account = account_of(&text(ev, "AccountDomain"), &user);
+                };
                 let Some(src) = remote_source(ev, "ClientAddress", "ClientName", &target) else {
                     return;
                 };
@@ -473,11 +467,9 @@ impl LateralGraph {
                 );
             }
             1149 if channel.contains("RemoteConnectionManager") => {
-                let user = text(ev, "Param1").unwrap_or_default();
-                if user.is_empty() || is_builtin_account(&user) {
+                let Some(account) = named_account(ev, "Param1", "Param2") else {
                     return;
-                }
-                let account = account_of(&text(ev, "Param2"), &user);
+                };
                 let Some(src) = remote_source(ev, "Param3", "", &target) else {
                     return;
                 };
@@ -517,11 +509,10 @@ impl LateralGraph {
                     }
                     _ => return,
                 };
-                let user = text(ev, "SubjectUserName").unwrap_or_default();
-                if user.is_empty() || is_builtin_account(&user) {
+                let Some(account) = named_account(ev, "SubjectUserName", "SubjectDomainName")
+                else {
                     return;
-                }
-                let account = account_of(&text(ev, "SubjectDomainName"), &user);
+                };
                 let Some(src) = remote_source(ev, "IpAddress", "", &target) else {
                     return;
                 };
@@ -1060,6 +1051,16 @@ fn inbound_peer(ev: &Event, target: &str) -> Option<String> {
 
 /// The remote source of a logon: its address (when not loopback), else its workstation name
 /// (when not this host).
+/// `DOMAIN\\user` from the event's user and domain fields; None for an empty or built-in
+/// identity (SYSTEM, machine accounts, ...), which says nothing about who moved.
+fn named_account(ev: &Event, user_field: &str, domain_field: &str) -> Option<String> {
+    let user = text(ev, user_field)?;
+    if user.is_empty() || is_builtin_account(&user) {
+        return None;
+    }
+    Some(account_of(&text(ev, domain_field), &user))
+}
+
 fn remote_source(ev: &Event, ip_field: &str, name_field: &str, target: &str) -> Option<String> {
     if let Some(ip) = text(ev, ip_field).and_then(|s| parse_ip(&s)) {
         if ip.is_loopback() {
