@@ -88,5 +88,10 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode, Failure> {
         "demo evidence and its ground truth: {} (ground-truth.json lists every attack record)",
         out.display()
     );
+    eprintln!(
+        "report: {} (open it in a browser); incidents: {}",
+        out.join("report.html").display(),
+        out.join("incidents.json").display()
+    );
     Ok(code)
 }
