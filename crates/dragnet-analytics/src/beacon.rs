@@ -25,7 +25,7 @@ use crate::net::Networks;
 use crate::record::{Kind, NetRecord};
 use crate::stats::{self, BeaconWeights, Thresholds};
 use crate::ThreatIntel;
-use dragnet_event::{Analyzer, Event, Finding, Provenance, RuleMeta, Timestamp};
+use dragnet_event::{Finding, Provenance, RuleMeta, Timestamp};
 use serde_json::{json, Map, Value as J};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
@@ -1236,22 +1236,4 @@ fn explain(r: &PairResult, indicator: &str, threat: f64) -> String {
     s
 }
 
-impl Analyzer for BeaconAnalyzer {
-    fn name(&self) -> &str {
-        "beacon"
-    }
-    fn wants_events(&self) -> bool {
-        true
-    }
-    fn observe_event(&mut self, event: &Event, _out: &mut Vec<Finding>) {
-        if let Some(r) = NetRecord::from_event(event) {
-            self.observe(&r);
-        }
-    }
-    fn finish(&mut self, out: &mut Vec<Finding>) {
-        self.findings(out);
-    }
-    fn state_bytes(&self) -> usize {
-        BeaconAnalyzer::state_bytes(self)
-    }
-}
+net_record_analyzer!(BeaconAnalyzer, "beacon");

@@ -11,7 +11,7 @@
 use crate::domain;
 use crate::record::{Kind, NetRecord};
 use crate::stats::{self, Thresholds};
-use dragnet_event::{Analyzer, Event, Finding, Provenance, RuleMeta, Timestamp};
+use dragnet_event::{Finding, Provenance, RuleMeta, Timestamp};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
@@ -281,22 +281,4 @@ impl DnsTunnelAnalyzer {
     }
 }
 
-impl Analyzer for DnsTunnelAnalyzer {
-    fn name(&self) -> &str {
-        "dns-tunnel"
-    }
-    fn wants_events(&self) -> bool {
-        true
-    }
-    fn observe_event(&mut self, event: &Event, _out: &mut Vec<Finding>) {
-        if let Some(r) = NetRecord::from_event(event) {
-            self.observe(&r);
-        }
-    }
-    fn finish(&mut self, out: &mut Vec<Finding>) {
-        self.findings(out);
-    }
-    fn state_bytes(&self) -> usize {
-        DnsTunnelAnalyzer::state_bytes(self)
-    }
-}
+net_record_analyzer!(DnsTunnelAnalyzer, "dns-tunnel");

@@ -12,7 +12,7 @@ use crate::net::Networks;
 use crate::record::{Kind, NetRecord};
 use crate::stats::{self, Thresholds};
 use crate::ThreatIntel;
-use dragnet_event::{Analyzer, Event, Finding, Provenance, RuleMeta, Timestamp};
+use dragnet_event::{Finding, Provenance, RuleMeta, Timestamp};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -267,22 +267,4 @@ impl ExfilAnalyzer {
     }
 }
 
-impl Analyzer for ExfilAnalyzer {
-    fn name(&self) -> &str {
-        "exfiltration"
-    }
-    fn wants_events(&self) -> bool {
-        true
-    }
-    fn observe_event(&mut self, event: &Event, _out: &mut Vec<Finding>) {
-        if let Some(r) = NetRecord::from_event(event) {
-            self.observe(&r);
-        }
-    }
-    fn finish(&mut self, out: &mut Vec<Finding>) {
-        self.findings(out);
-    }
-    fn state_bytes(&self) -> usize {
-        ExfilAnalyzer::state_bytes(self)
-    }
-}
+net_record_analyzer!(ExfilAnalyzer, "exfiltration");

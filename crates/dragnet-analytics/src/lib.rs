@@ -28,6 +28,37 @@
 //! [`Detector`]: dragnet_event::Detector
 //! [`Analyzer::wants_events`]: dragnet_event::Analyzer::wants_events
 
+/// `impl Analyzer` for a per-analytic network analyzer that takes [`record::NetRecord`]s through
+/// `observe`, emits through `findings` and sizes itself with `state_bytes`: every one of them
+/// is fed the same way.
+macro_rules! net_record_analyzer {
+    ($ty:ty, $name:literal) => {
+        impl dragnet_event::Analyzer for $ty {
+            fn name(&self) -> &str {
+                $name
+            }
+            fn wants_events(&self) -> bool {
+                true
+            }
+            fn observe_event(
+                &mut self,
+                event: &dragnet_event::Event,
+                _out: &mut Vec<dragnet_event::Finding>,
+            ) {
+                if let Some(r) = $crate::record::NetRecord::from_event(event) {
+                    self.observe(&r);
+                }
+            }
+            fn finish(&mut self, out: &mut Vec<dragnet_event::Finding>) {
+                self.findings(out);
+            }
+            fn state_bytes(&self) -> usize {
+                <$ty>::state_bytes(self)
+            }
+        }
+    };
+}
+
 pub mod beacon;
 pub mod dns;
 pub mod domain;

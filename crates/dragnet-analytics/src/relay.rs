@@ -14,7 +14,7 @@ use crate::net::Networks;
 use crate::record::{Kind, NetRecord};
 use crate::stats;
 use crate::ThreatIntel;
-use dragnet_event::{Analyzer, Event, Finding, Provenance, RuleMeta, Timestamp};
+use dragnet_event::{Finding, Provenance, RuleMeta, Timestamp};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -313,22 +313,4 @@ impl RelayAnalyzer {
     }
 }
 
-impl Analyzer for RelayAnalyzer {
-    fn name(&self) -> &str {
-        "relay"
-    }
-    fn wants_events(&self) -> bool {
-        true
-    }
-    fn observe_event(&mut self, event: &Event, _out: &mut Vec<Finding>) {
-        if let Some(r) = NetRecord::from_event(event) {
-            self.observe(&r);
-        }
-    }
-    fn finish(&mut self, out: &mut Vec<Finding>) {
-        self.findings(out);
-    }
-    fn state_bytes(&self) -> usize {
-        RelayAnalyzer::state_bytes(self)
-    }
-}
+net_record_analyzer!(RelayAnalyzer, "relay");

@@ -11,11 +11,10 @@
 //! give the event time; the host is `s-computername`, else `s-sitename`'s server `s-ip`.
 //! `_product: iis`, `_service: webserver`.
 
-use crate::json::{read_failure, read_line_bounded, MAX_LINE};
+use crate::json::for_each_line;
 use crate::netfields::{push_logsource, url_decode};
 use crate::{provenance_path, InputFile, ReadError};
 use dragnet_event::{Event, Provenance, SourceFormat, Timestamp, Value};
-use std::io::BufReader;
 use std::sync::Arc;
 
 /// Fields whose values are numbers.
@@ -49,63 +48,27 @@ pub(crate) fn read_iis(
 ) -> u64 {
     let report =
         |line: u64, reason: String| ReadError::new(&file.path, format!("line {line}"), reason);
-    let reader = match crate::open_decoded(file) {
-        Ok(r) => r,
-        Err(e) => {
-            on_error(ReadError::new(
-                &file.path,
-                "file",
-                format!("cannot open: {e}"),
-            ));
-            return 0;
-        }
-    };
     let prov_path = provenance_path(file);
-    let mut reader = BufReader::with_capacity(256 << 10, reader);
-    let mut buf = Vec::with_capacity(4096);
     let mut fields: Vec<Box<str>> = Vec::new();
-    let mut line_no = 0u64;
-    let mut bytes = 0u64;
     let mut headerless_reported = false;
-    loop {
-        line_no += 1;
-        let line = match read_line_bounded(&mut reader, &mut buf) {
-            Ok(None) => break,
-            Ok(Some(l)) => l,
-            Err(e) => {
-                on_error(report(line_no, read_failure(&e, file.gzip)));
-                break;
-            }
-        };
-        bytes += line.consumed;
-        if line.too_long {
-            on_error(report(
-                line_no,
-                format!("line longer than {} MiB, skipped", MAX_LINE >> 20),
-            ));
-            continue;
-        }
-        let mut raw: &[u8] = &buf;
-        if line_no == 1 {
-            raw = raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw);
-        }
-        let text = String::from_utf8_lossy(raw);
+    for_each_line(file, on_error, |line_no, line, on_error| {
+        let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches(['\r', '\n']);
         if text.trim().is_empty() {
-            continue;
+            return;
         }
         if let Some(d) = text.strip_prefix('#') {
             if let Some(list) = d.strip_prefix("Fields:") {
                 fields = list.split_whitespace().map(Box::from).collect();
             }
-            continue;
+            return;
         }
         if fields.is_empty() {
             if !headerless_reported {
                 on_error(report(line_no, "data line before any #Fields: directive (columns unknown), skipped; later ones too until a header".into()));
                 headerless_reported = true;
             }
-            continue;
+            return;
         }
         let cols: Vec<&str> = text.split(' ').collect();
         if cols.len() != fields.len() {
@@ -117,7 +80,7 @@ pub(crate) fn read_iis(
                     fields.len()
                 ),
             ));
-            continue;
+            return;
         }
         let mut ev = Event::new(Provenance {
             path: Arc::clone(&prov_path),
@@ -175,6 +138,5 @@ pub(crate) fn read_iis(
             .unwrap_or_default()
             .into_boxed_str();
         sink(ev);
-    }
-    bytes
+    })
 }

@@ -55,49 +55,14 @@ pub(crate) fn read_jsonl_with(
     sink: &mut dyn FnMut(Event),
     on_error: &mut dyn FnMut(ReadError),
 ) -> u64 {
-    let report = |location: String, reason: String| ReadError::new(&file.path, location, reason);
-    let reader = match crate::open_decoded(file) {
-        Ok(r) => r,
-        Err(e) => {
-            on_error(report("file".into(), format!("cannot open: {e}")));
-            return 0;
-        }
-    };
     let path = provenance_path(file);
-    let mut reader = BufReader::with_capacity(256 << 10, reader);
-    let mut buf = Vec::with_capacity(64 << 10);
-    let mut line_no = 0u64;
-    let mut bytes = 0u64;
-    loop {
-        line_no += 1;
-        let line = match read_line_bounded(&mut reader, &mut buf) {
-            Ok(None) => break,
-            Ok(Some(line)) => line,
-            Err(e) => {
-                on_error(report(
-                    format!("line {line_no}"),
-                    read_failure(&e, file.gzip),
-                ));
-                break;
-            }
-        };
-        bytes += line.consumed;
-        if line.too_long {
-            on_error(report(
-                format!("line {line_no}"),
-                format!("line longer than {} MiB, skipped", MAX_LINE >> 20),
-            ));
-            continue;
-        }
-        let mut text = buf.as_slice();
-        if line_no == 1 {
-            text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
-        }
+    let report =
+        |line: u64, reason: String| ReadError::new(&file.path, format!("line {line}"), reason);
+    for_each_line(file, on_error, |line_no, text, on_error| {
         let text = text.trim_ascii();
         if text.is_empty() {
-            continue;
+            return;
         }
-        let line_location = |n: u64| format!("line {n}");
         let outcome = with_parsed_line(text, |node| match node {
             Node::Object(obj) => {
                 let prov = Provenance {
@@ -111,9 +76,9 @@ pub(crate) fn read_jsonl_with(
         });
         match outcome {
             Ok(Ok(event)) => sink(event),
-            Ok(Err(reason)) => on_error(report(line_location(line_no), reason)),
+            Ok(Err(reason)) => on_error(report(line_no, reason)),
             Err(e) => on_error(report(
-                line_location(line_no),
+                line_no,
                 format!(
                     "invalid JSON at column {}: {}",
                     e.column(),
@@ -121,8 +86,7 @@ pub(crate) fn read_jsonl_with(
                 ),
             )),
         }
-    }
-    bytes
+    })
 }
 
 pub(crate) fn read_failure(e: &io::Error, gzip: bool) -> String {
@@ -204,6 +168,60 @@ pub(crate) fn read_line_bounded<R: BufRead>(
             return Ok(Some(LineRead { consumed, too_long }));
         }
     }
+}
+
+/// Read a line-oriented file (JSON lines, Zeek TSV, IIS W3C): open it (gzip too), read it line
+/// by line within [`MAX_LINE`], and hand each line (its `\n` removed, a UTF-8 BOM stripped from
+/// the first) with its 1-based number to `each`. A file that cannot be opened, a read failure
+/// and an over-long line are reported to `on_error`, which `each` also receives for its own
+/// reports. Returns the bytes read (decompressed).
+pub(crate) fn for_each_line(
+    file: &InputFile,
+    on_error: &mut dyn FnMut(ReadError),
+    mut each: impl FnMut(u64, &[u8], &mut dyn FnMut(ReadError)),
+) -> u64 {
+    let report =
+        |line: u64, reason: String| ReadError::new(&file.path, format!("line {line}"), reason);
+    let reader = match crate::open_decoded(file) {
+        Ok(r) => r,
+        Err(e) => {
+            on_error(ReadError::new(
+                &file.path,
+                "file",
+                format!("cannot open: {e}"),
+            ));
+            return 0;
+        }
+    };
+    let mut reader = BufReader::with_capacity(256 << 10, reader);
+    let mut buf = Vec::with_capacity(64 << 10);
+    let mut line_no = 0u64;
+    let mut bytes = 0u64;
+    loop {
+        line_no += 1;
+        let line = match read_line_bounded(&mut reader, &mut buf) {
+            Ok(None) => break,
+            Ok(Some(line)) => line,
+            Err(e) => {
+                on_error(report(line_no, read_failure(&e, file.gzip)));
+                break;
+            }
+        };
+        bytes += line.consumed;
+        if line.too_long {
+            on_error(report(
+                line_no,
+                format!("line longer than {} MiB, skipped", MAX_LINE >> 20),
+            ));
+            continue;
+        }
+        let mut text = buf.as_slice();
+        if line_no == 1 {
+            text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+        }
+        each(line_no, text, on_error);
+    }
+    bytes
 }
 
 /// Read a JSON document: an array of objects, an object, or objects one after another.

@@ -14,12 +14,11 @@
 //! fields the record has), `_product: zeek`, `_service` (`_path` with `open_` removed), and the
 //! Sigma taxonomy aliases of `netfields.rs`. `Provenance.record` is the 1-based line.
 
-use crate::json::{read_failure, read_line_bounded, MAX_LINE};
+use crate::json::for_each_line;
 use crate::netfields::{alias, pick_network_host, push_logsource, uri_aliases};
 use crate::node::Obj;
 use crate::{provenance_path, InputFile, ReadError};
 use dragnet_event::{Event, Provenance, SourceFormat, Timestamp, Value};
-use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -383,64 +382,29 @@ pub(crate) fn read_zeek_tsv(
 ) -> u64 {
     let report =
         |line: u64, reason: String| ReadError::new(&file.path, format!("line {line}"), reason);
-    let reader = match crate::open_decoded(file) {
-        Ok(r) => r,
-        Err(e) => {
-            on_error(ReadError::new(
-                &file.path,
-                "file",
-                format!("cannot open: {e}"),
-            ));
-            return 0;
-        }
-    };
     let prov_path = provenance_path(file);
     let name_hint = path_from_file_name(&file.path);
-    let mut reader = BufReader::with_capacity(256 << 10, reader);
-    let mut buf = Vec::with_capacity(4096);
     let mut h = Header::default();
-    let mut line_no = 0u64;
-    let mut bytes = 0u64;
     let mut headerless_reported = false;
-    loop {
-        line_no += 1;
-        let line = match read_line_bounded(&mut reader, &mut buf) {
-            Ok(None) => break,
-            Ok(Some(l)) => l,
-            Err(e) => {
-                on_error(report(line_no, read_failure(&e, file.gzip)));
-                break;
-            }
-        };
-        bytes += line.consumed;
-        if line.too_long {
-            on_error(report(
-                line_no,
-                format!("line longer than {} MiB, skipped", MAX_LINE >> 20),
-            ));
-            continue;
-        }
-        let mut raw: &[u8] = &buf;
-        if line_no == 1 {
-            raw = raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw);
-        }
+    for_each_line(file, on_error, |line_no, line, on_error| {
+        let mut raw: &[u8] = line;
         if raw.last() == Some(&b'\r') {
             raw = &raw[..raw.len() - 1];
         }
         if raw.is_empty() {
-            continue;
+            return;
         }
         let text = String::from_utf8_lossy(raw);
         if let Some(directive) = text.strip_prefix('#') {
             header_line(&mut h, directive);
-            continue;
+            return;
         }
         if h.fields.is_empty() {
             if !headerless_reported {
                 on_error(report(line_no, "data line before any #fields header (columns unknown), skipped; later ones too until a header".into()));
                 headerless_reported = true;
             }
-            continue;
+            return;
         }
         let cols: Vec<&str> = match h.sep_char {
             Some(c) => text.split(c).collect(),
@@ -455,7 +419,7 @@ pub(crate) fn read_zeek_tsv(
                     h.fields.len()
                 ),
             ));
-            continue;
+            return;
         }
         let mut ev = Event::new(Provenance {
             path: Arc::clone(&prov_path),
@@ -501,8 +465,7 @@ pub(crate) fn read_zeek_tsv(
         }
         finish_event(&mut ev, None, true);
         sink(ev);
-    }
-    bytes
+    })
 }
 
 /// One `#...` line (without the `#`).
