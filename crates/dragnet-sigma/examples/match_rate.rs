@@ -30,6 +30,17 @@ fn main() {
         errors.len(),
         t.elapsed().as_secs_f64()
     );
+    if std::env::var_os("BUCKETS").is_some() {
+        for (ch, eid, n, always, scans) in engine.buckets() {
+            println!("bucket {ch} {eid:?}: {n} rules, {always} always");
+            for (f, lits, folded) in scans {
+                println!(
+                    "    {f} {lits} literals{}",
+                    if folded { "" } else { " (raw, every field)" }
+                );
+            }
+        }
+    }
     let t = Instant::now();
     let disc = discover(&inputs).unwrap();
     let mut events = Vec::new();
@@ -88,8 +99,21 @@ fn main() {
     }
     let t = Instant::now();
     let mut total = 0usize;
+    let mut cost: std::collections::HashMap<String, f64> = Default::default();
     for e in &events {
+        let t1 = Instant::now();
         total += engine.prefilter_counts(e).0;
+        let k = format!(
+            "{}/{}",
+            e.channel().unwrap_or("-"),
+            e.event_id().unwrap_or(-1)
+        );
+        *cost.entry(k).or_default() += t1.elapsed().as_secs_f64();
+    }
+    let mut cost: Vec<_> = cost.into_iter().collect();
+    cost.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (k, s) in cost.iter().take(12) {
+        println!("  prefilter {k}: {s:.3}s");
     }
     println!(
         "prefilter only: {:.3}s ({total})",

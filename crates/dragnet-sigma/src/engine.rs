@@ -108,13 +108,37 @@ impl Bucket {
     }
 }
 
+/// The per-event lookups (channel, EventID) hash short keys: FNV-1a beats SipHash there, and
+/// the keys come from the rules, not from the evidence (no flooding to fear).
+type FastHash = std::hash::BuildHasherDefault<Fnv>;
+
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 /// Index being built: EventID -> routes, and channel-wide routes.
 type RawChannel = (HashMap<i64, Vec<RouteRef>>, Vec<RouteRef>);
 
 #[derive(Default)]
 struct ChannelIndex {
     /// Per EventID: the rules of that EventID.
-    by_event_id: HashMap<i64, Bucket>,
+    by_event_id: HashMap<i64, Bucket, FastHash>,
     /// The channel-wide rules (run on every event of the channel).
     any: Option<Bucket>,
 }
@@ -127,7 +151,7 @@ thread_local! {
 #[derive(Default)]
 pub struct Engine {
     rules: Vec<CompiledRule>,
-    by_channel: HashMap<String, ChannelIndex>,
+    by_channel: HashMap<String, ChannelIndex, FastHash>,
     by_channel_lower: HashMap<String, String>,
     any_windows: Option<Bucket>,
     correlations: Vec<CorrelationRule>,
@@ -578,6 +602,45 @@ impl Engine {
             totals.2 += b.prefilter.always_count();
         }
         totals
+    }
+
+    /// Diagnostics: every bucket as (channel, EventID or None, rules, always evaluated, field
+    /// automata as (field, literals, folded)).
+    #[allow(clippy::type_complexity)]
+    pub fn buckets(&self) -> Vec<(String, Option<i64>, usize, usize, Vec<(&str, usize, bool)>)> {
+        fn row<'a>(
+            ch: &str,
+            eid: Option<i64>,
+            b: &'a Bucket,
+        ) -> (
+            String,
+            Option<i64>,
+            usize,
+            usize,
+            Vec<(&'a str, usize, bool)>,
+        ) {
+            (
+                ch.to_string(),
+                eid,
+                b.refs.len(),
+                b.prefilter.always_count(),
+                b.prefilter.scans(),
+            )
+        }
+        let mut out = Vec::new();
+        for (ch, idx) in &self.by_channel {
+            for (eid, b) in &idx.by_event_id {
+                out.push(row(ch, Some(*eid), b));
+            }
+            if let Some(b) = &idx.any {
+                out.push(row(ch, None, b));
+            }
+        }
+        if let Some(b) = &self.any_windows {
+            out.push(row("*windows*", None, b));
+        }
+        out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        out
     }
 
     /// Diagnostics: titles of the rules evaluated on every event of a channel and EventID

@@ -140,7 +140,39 @@ pub struct EvalCtx<'e> {
     pub event: &'e Event,
     /// Rule field name -> event field name, for the logsource variant being evaluated.
     pub fieldmap: &'e [(String, String)],
-    folded: RefCell<Vec<(*const str, Box<str>)>>,
+    folded: RefCell<Folded>,
+}
+
+/// Lowercased field values of one event, all in one text buffer: `spans` maps a value (by
+/// address: values are not moved while the event is borrowed) to its range in `text`. The
+/// buffers go back to a per-thread pool when the context is dropped, so that the per-event
+/// path does not allocate once they have grown.
+#[derive(Default)]
+struct Folded {
+    text: String,
+    spans: Vec<(*const str, usize, usize)>,
+    /// Every field value of the event as text (not lowercased), separated by
+    /// [`crate::prefilter::SEPARATOR`]: what keyword automata scan, in one pass.
+    raw: String,
+    raw_done: bool,
+}
+
+thread_local! {
+    static FOLDED_POOL: std::cell::Cell<Option<Folded>> = const { std::cell::Cell::new(None) };
+}
+
+impl Drop for EvalCtx<'_> {
+    fn drop(&mut self) {
+        let mut f = std::mem::take(self.folded.get_mut());
+        // A buffer grown by an outsized event is not kept.
+        if f.text.capacity().max(f.raw.capacity()) <= 1 << 20 {
+            f.text.clear();
+            f.spans.clear();
+            f.raw.clear();
+            f.raw_done = false;
+            FOLDED_POOL.with(|p| p.set(Some(f)));
+        }
+    }
 }
 
 impl<'e> EvalCtx<'e> {
@@ -148,7 +180,7 @@ impl<'e> EvalCtx<'e> {
         EvalCtx {
             event,
             fieldmap: &[],
-            folded: RefCell::new(Vec::new()),
+            folded: RefCell::new(FOLDED_POOL.with(|p| p.take()).unwrap_or_default()),
         }
     }
 
@@ -171,22 +203,57 @@ impl<'e> EvalCtx<'e> {
         self.event.get(name)
     }
 
+    /// Call `f` with every field value of the event as text, joined by `sep` (built once per
+    /// event).
+    pub(crate) fn with_raw_joined<R>(
+        &self,
+        sep: char,
+        fill: impl FnOnce(&Event, &mut String, char),
+        f: impl FnOnce(&str) -> R,
+    ) -> R {
+        {
+            let mut cache = self.folded.borrow_mut();
+            if !cache.raw_done {
+                cache.raw_done = true;
+                fill(self.event, &mut cache.raw, sep);
+            }
+        }
+        let cache = self.folded.borrow();
+        f(&cache.raw)
+    }
+
     /// Call `f` with the lowercased form of `s` (computed once per distinct value per event).
     pub(crate) fn with_folded<R>(&self, s: &str, f: impl FnOnce(&str) -> R) -> R {
         if !s.bytes().any(|b| b.is_ascii_uppercase()) && s.is_ascii() {
             return f(s);
         }
         let key = s as *const str;
-        {
+        let span = {
             let cache = self.folded.borrow();
-            if let Some((_, v)) = cache.iter().find(|(k, _)| std::ptr::eq(*k, key)) {
-                return f(v);
+            cache
+                .spans
+                .iter()
+                .find(|(k, _, _)| std::ptr::eq(*k, key))
+                .map(|&(_, a, b)| (a, b))
+        };
+        let (a, b) = match span {
+            Some(span) => span,
+            None => {
+                let mut cache = self.folded.borrow_mut();
+                let a = cache.text.len();
+                if s.is_ascii() {
+                    cache.text.push_str(s);
+                    cache.text[a..].make_ascii_lowercase();
+                } else {
+                    cache.text.push_str(&fold(s));
+                }
+                let b = cache.text.len();
+                cache.spans.push((key, a, b));
+                (a, b)
             }
-        }
-        let lowered: Box<str> = fold(s).into();
-        let r = f(&lowered);
-        self.folded.borrow_mut().push((key, lowered));
-        r
+        };
+        let cache = self.folded.borrow();
+        f(&cache.text[a..b])
     }
 }
 

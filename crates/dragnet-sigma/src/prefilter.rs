@@ -14,6 +14,8 @@ use crate::pattern::{fold, TextPattern, Token};
 use crate::rule::Detection;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use dragnet_event::Value;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The field name of atoms that may be found in any field (keywords).
 pub const ANY_FIELD: &str = "*";
@@ -31,19 +33,22 @@ fn ascii_core(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| fold(s))
 }
 
-/// For keyword atoms (searched in every field, raw, ASCII-case-insensitively): the whole
-/// literal when its non-ASCII characters have no case (symbols, emoji), else its longest ASCII
-/// run (any substring of a required literal is required too).
+/// For keyword atoms (searched in every field, ASCII-case-insensitively, in the values joined
+/// by [`SEPARATOR`] and ASCII-lowercased): the whole literal when its non-ASCII characters have
+/// no case (symbols, emoji), else its longest ASCII run; never across a [`SEPARATOR`] (any
+/// substring of a required literal is required too).
 fn raw_core(s: &str) -> Option<String> {
     let caseless = s.chars().all(|c| {
-        c.is_ascii()
-            || (c.to_lowercase().eq(std::iter::once(c)) && c.to_uppercase().eq(std::iter::once(c)))
+        c != SEPARATOR
+            && (c.is_ascii()
+                || (c.to_lowercase().eq(std::iter::once(c))
+                    && c.to_uppercase().eq(std::iter::once(c))))
     });
     if caseless {
         return (!s.is_empty()).then(|| s.to_ascii_lowercase());
     }
     let best = s
-        .split(|c: char| !c.is_ascii())
+        .split(|c: char| !c.is_ascii() || c == SEPARATOR)
         .max_by_key(|r| r.len())
         .unwrap_or("");
     (!best.is_empty()).then(|| best.to_ascii_lowercase())
@@ -246,19 +251,87 @@ pub fn necessary_atoms(det: &Detection, fieldmap: &[(String, String)]) -> Option
     cond_atoms(&det.condition, det, fieldmap)
 }
 
+/// Up to this many named-field automata, each looks its field up in the event; beyond, the
+/// event's fields are walked once and each finds its automaton by name.
+const FEW_SCANS: usize = 4;
+
+/// ASCII-case-insensitive hash of a field name, from its length and its first and last eight
+/// bytes (names that share all three are told apart by comparing them). Setting bit 5 of every
+/// byte lowercases ASCII letters and maps every other byte the same way on both sides.
+pub(crate) fn name_hash(name: &str) -> u64 {
+    fn word(b: &[u8]) -> u64 {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w) | 0x2020_2020_2020_2020
+    }
+    let b = name.as_bytes();
+    let head = word(&b[..b.len().min(8)]);
+    let tail = word(&b[b.len().saturating_sub(8)..]);
+    (head ^ tail.rotate_left(29) ^ (b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        .wrapping_mul(0xff51_afd7_ed55_8ccd)
+}
+
+/// A hasher for keys that are already hashes ([`name_hash`]).
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed (write_u64); fold anything else in for completeness.
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// Keyword automata up to this many literals get a quick "any literal at all?" search.
+const MAX_QUICK_LITERALS: usize = 64;
+
 /// One field's automaton: pattern i marks the atoms in `atom_ids[i]`.
 struct FieldScan {
     field: String,
-    /// Scan the lowercased value (named fields) or the raw value ASCII-case-insensitively
-    /// (keywords, over every field: no lowercasing of every value).
+    /// Scan the field's lowercased value (named fields), or every value of the event joined
+    /// and ASCII-lowercased (keywords, [`join_raw`]).
     folded: bool,
     ac: AhoCorasick,
+    /// For keyword automata of few literals: a SIMD searcher that tells whether any literal
+    /// occurs at all (most events hold none), before the overlapping scan that finds them all
+    /// (overlapping searches get no such prefilter from the automaton).
+    quick: Option<aho_corasick::packed::Searcher>,
     pattern_atoms: Vec<Vec<u32>>,
+}
+
+/// Joins field values for keyword scans: no keyword literal holds it ([`raw_core`]), so no
+/// match spans two values and the atoms found are exactly those of the values one by one.
+pub(crate) const SEPARATOR: char = '\0';
+
+/// Every field value of `event` as text, each followed by `sep`, ASCII-lowercased: what the
+/// keyword automata scan (one pass an event instead of one a value, and a case-sensitive
+/// automaton, whose packed prefilter skips fast over text without a candidate).
+fn join_raw(event: &dragnet_event::Event, out: &mut String, sep: char) {
+    for (_, v) in event.fields() {
+        visit_raw(v, &mut |t: &str| {
+            out.push_str(t);
+            out.push(sep);
+        });
+    }
+    out.make_ascii_lowercase();
 }
 
 /// The prefilter of one routing bucket over `n` candidates (indexes into the bucket's list).
 pub struct Prefilter {
+    /// The automata of named fields.
     scans: Vec<FieldScan>,
+    /// Named-field automata by [`name_hash`] of their field.
+    scan_by_name: HashMap<u64, Vec<u32>, BuildHasherDefault<Prehashed>>,
+    /// The automaton of keywords (searched in every field).
+    keywords: Option<FieldScan>,
     /// Atom -> clauses it satisfies.
     atom_clauses: Vec<Vec<u32>>,
     /// Clause -> its candidate.
@@ -335,20 +408,39 @@ impl Prefilter {
             let field = atoms[ids[0] as usize].field.clone();
             let folded = field != ANY_FIELD;
             let ac = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(!folded)
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&literals)
                 .expect("literal automaton");
+            let quick = if literals.len() > MAX_QUICK_LITERALS {
+                None
+            } else {
+                let mut b = aho_corasick::packed::Config::new().builder();
+                b.extend(&literals);
+                b.build()
+            };
             scans.push(FieldScan {
                 field,
                 folded,
                 ac,
+                quick,
                 pattern_atoms,
             });
         }
+        let keyword_pos = scans.iter().position(|s| !s.folded);
+        let keywords = keyword_pos.map(|i| scans.remove(i));
+        let mut scan_by_name: HashMap<u64, Vec<u32>, BuildHasherDefault<Prehashed>> =
+            HashMap::default();
+        for (i, s) in scans.iter().enumerate() {
+            scan_by_name
+                .entry(name_hash(&s.field))
+                .or_default()
+                .push(i as u32);
+        }
         Prefilter {
             scans,
+            scan_by_name,
+            keywords,
             atom_clauses,
             clause_candidate,
             candidate_clauses,
@@ -368,27 +460,45 @@ impl Prefilter {
             .resize(self.clause_candidate.len().div_ceil(64), 0);
         marks.touched.clear();
         marks.candidates.clear();
-        for scan in &self.scans {
-            let any = !scan.folded;
-            let mut visit = |text: &str| {
-                for m in scan.ac.find_overlapping_iter(text) {
-                    for &atom in &scan.pattern_atoms[m.pattern().as_usize()] {
-                        for &cl in &self.atom_clauses[atom as usize] {
-                            let (w, b) = ((cl / 64) as usize, cl % 64);
-                            if marks.clauses[w] & (1 << b) == 0 {
-                                marks.clauses[w] |= 1 << b;
-                                marks.touched.push(self.clause_candidate[cl as usize]);
-                            }
+        let mut scan_text = |scan: &FieldScan, text: &str| {
+            if scan.quick.as_ref().is_some_and(|q| q.find(text).is_none()) {
+                return;
+            }
+            for m in scan.ac.find_overlapping_iter(text) {
+                for &atom in &scan.pattern_atoms[m.pattern().as_usize()] {
+                    for &cl in &self.atom_clauses[atom as usize] {
+                        let (w, b) = ((cl / 64) as usize, cl % 64);
+                        if marks.clauses[w] & (1 << b) == 0 {
+                            marks.clauses[w] |= 1 << b;
+                            marks.touched.push(self.clause_candidate[cl as usize]);
                         }
                     }
                 }
-            };
-            if any {
-                for (_, v) in event.fields() {
-                    visit_raw(v, &mut visit);
+            }
+        };
+        if let Some(scan) = &self.keywords {
+            ctx.with_raw_joined(SEPARATOR, join_raw, |text| scan_text(scan, text));
+        }
+        if self.scans.len() <= FEW_SCANS {
+            for scan in &self.scans {
+                if let Some(v) = event.get(&scan.field) {
+                    visit_value(v, ctx, &mut |text| scan_text(scan, text));
                 }
-            } else if let Some(v) = event.get(&scan.field) {
-                visit_value(v, ctx, &mut visit);
+            }
+        } else {
+            // Many fields have literals: walk the event's fields once and find each one's
+            // automaton by name (every value of a repeated name is scanned: more atoms can
+            // only add candidates, which are evaluated in full).
+            for (name, v) in event.fields() {
+                let Some(ids) = self.scan_by_name.get(&name_hash(name)) else {
+                    continue;
+                };
+                for &i in ids {
+                    let scan = &self.scans[i as usize];
+                    if scan.field.eq_ignore_ascii_case(name) {
+                        visit_value(v, ctx, &mut |text| scan_text(scan, text));
+                    }
+                }
             }
         }
         marks.touched.sort_unstable();
@@ -412,6 +522,16 @@ impl Prefilter {
 
     pub fn is_empty(&self) -> bool {
         self.n == 0
+    }
+
+    /// Diagnostics: per field automaton, (field, literals, whether values are lowercased
+    /// first or every field is scanned raw).
+    pub fn scans(&self) -> Vec<(&str, usize, bool)> {
+        self.keywords
+            .iter()
+            .chain(&self.scans)
+            .map(|s| (s.field.as_str(), s.pattern_atoms.len(), s.folded))
+            .collect()
     }
 
     /// The candidates evaluated on every event.

@@ -539,6 +539,25 @@ fn keywords_search_every_field() {
     ));
 }
 
+/// Keyword atoms are found in all the event's values joined into one text (one scan an
+/// event): a keyword must still lie within one value, numbers and list items are values too,
+/// and the ASCII case of the value does not matter.
+#[test]
+fn keywords_lie_within_one_value() {
+    let d = "  keywords:\n    - 'token::elevate'\n  condition: keywords";
+    assert!(fires(d, &[("A", s("x TOKEN::Elevate y"))]));
+    assert!(!fires(d, &[("A", s("x token::")), ("B", s("elevate y"))]));
+    assert!(!fires(d, &[("A", s("token:")), ("B", s(":elevate"))]));
+    let d = "  keywords:\n    - '4711'\n  condition: keywords";
+    assert!(fires(d, &[("A", s("a")), ("Port", Value::Int(4711))]));
+    assert!(!fires(d, &[("A", Value::Int(47)), ("B", Value::Int(11))]));
+    assert!(fires(d, &[("L", Value::List(vec![s("x"), s("id 4711")]))]));
+    // A keyword with a NUL in it: its longest NUL-free part narrows, the match decides.
+    let d = "  keywords:\n    - \"ab\\0cd-long-part\"\n  condition: keywords";
+    assert!(fires(d, &[("A", s("xAB\0CD-LONG-PART"))]));
+    assert!(!fires(d, &[("A", s("cd-long-part"))]));
+}
+
 // ---- Conditions ----
 
 #[test]
