@@ -234,14 +234,17 @@ struct StatsArgs {
     quiet: bool,
 }
 
-/// glibc gives each thread that allocates its own malloc arena; with the reading threads
-/// allocating events and findings, that held about a tenth more memory than two arenas and
-/// spent twice the system time (BENCHMARKS.md). Two arenas for the whole process.
+/// glibc gives each thread that allocates its own malloc arena (up to eight a core); with the
+/// reading threads allocating events and findings, that held about a tenth more memory and
+/// spent twice the system time (BENCHMARKS.md). One arena a core plus one for the thread that
+/// reads a big file: fewer made two workers queue on one arena's lock.
 fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    let arenas = i32::try_from(dragnet_engine::default_threads() + 1).unwrap_or(i32::MAX);
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator settings; it is called before any thread starts.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
     }
 }
 

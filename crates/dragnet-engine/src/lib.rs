@@ -22,7 +22,7 @@ use dragnet_ingest::{Discovery, FileSummary, InputFile, MailConfig, ReadError, R
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -148,7 +148,8 @@ pub struct HuntResult {
 /// output alike, and both are merged into one timeline.
 ///
 /// Analyzers that want raw events ([`Analyzer::wants_events`]) are fed every event on the
-/// reading threads (behind a lock; in file order within a file, files interleaved), then the
+/// reading threads (in batches, behind a lock taken once a batch; in file order within a file,
+/// files interleaved), then the
 /// timeline of findings like the others.
 pub fn hunt(
     discovery: &Discovery,
@@ -177,14 +178,18 @@ pub fn hunt(
         cfg,
         progress,
         Vec::<Finding>::new,
-        |found: &mut Vec<Finding>, scratch: &mut Vec<Finding>, event: &Event| {
-            for d in detectors {
-                d.detect(event, scratch);
+        |found: &mut Vec<Finding>, scratch: &mut Vec<Finding>, events: &[Event]| {
+            for event in events {
+                for d in detectors {
+                    d.detect(event, scratch);
+                }
             }
+            // One lock a batch, not an event: threads do not queue behind each other.
             for a in &event_analyzers {
-                a.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .observe_event(event, scratch);
+                let mut a = a.lock().unwrap_or_else(|p| p.into_inner());
+                for event in events {
+                    a.observe_event(event, scratch);
+                }
             }
             if filter_early {
                 found.extend(scratch.drain(..).filter(|f| keep(f)));
@@ -193,6 +198,11 @@ pub fn hunt(
             }
         },
         Some(&|all: &mut Vec<Finding>, mut part: Vec<Finding>| all.append(&mut part)),
+        if event_analyzers.is_empty() {
+            1
+        } else {
+            FILE_BATCH
+        },
     );
 
     let mut findings: Vec<Finding> = Vec::new();
@@ -306,20 +316,23 @@ pub(crate) struct ReadAll<'a, S> {
     pub errors: ReadErrors,
 }
 
-/// Read every file on a pool of `cfg.threads` threads, largest first, calling `on_event` for
-/// each event with that file's state (made by `new_state`) and a scratch buffer.
+/// Read every file on a pool of `cfg.threads` threads, largest first, calling `on_events` for
+/// each batch of events (in file order; `file_batch` events a batch when a file is read on
+/// one thread, 1 = each event as it comes, without holding it) with that file's state (made
+/// by `new_state`) and a scratch buffer.
 pub(crate) fn read_all<'a, S, N, F>(
     files: &'a [InputFile],
     cfg: &HuntConfig,
     progress: &dyn Progress,
     new_state: N,
-    on_event: F,
+    on_events: F,
     merge: Option<&Merge<S>>,
+    file_batch: usize,
 ) -> ReadAll<'a, S>
 where
     S: Send,
     N: Fn() -> S + Sync,
-    F: Fn(&mut S, &mut Vec<Finding>, &Event) + Sync,
+    F: Fn(&mut S, &mut Vec<Finding>, &[Event]) + Sync,
 {
     let threads = cfg.threads.max(1);
     let total_bytes: u64 = files.iter().map(|f| f.size).sum();
@@ -354,13 +367,22 @@ where
         };
         let mut state = new_state();
         let mut scratch: Vec<Finding> = Vec::new();
+        let mut batch: Vec<Event> = Vec::with_capacity(file_batch);
         let mut unreported: u64 = 0;
         let summary = dragnet_ingest::read_file_with(
             file,
             &opts,
             &cfg.mail,
             &mut |event: Event| {
-                on_event(&mut state, &mut scratch, &event);
+                if file_batch <= 1 {
+                    on_events(&mut state, &mut scratch, std::slice::from_ref(&event));
+                } else {
+                    batch.push(event);
+                    if batch.len() >= file_batch {
+                        on_events(&mut state, &mut scratch, &batch);
+                        batch.clear();
+                    }
+                }
                 unreported += 1;
                 if unreported >= PROGRESS_EVERY {
                     progress.add_records(unreported, 0);
@@ -376,6 +398,10 @@ where
                 }
             },
         );
+        if !batch.is_empty() {
+            on_events(&mut state, &mut scratch, &batch);
+        }
+        drop(batch);
         progress.add_records(unreported, summary.bytes);
         progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
         *slots[idx].lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
@@ -391,12 +417,13 @@ where
                 threads,
                 progress,
                 &new_state,
-                &on_event,
+                &on_events,
                 merge,
                 &errors,
                 max_errors,
                 &slots[idx],
                 &cfg.mail,
+                file_batch,
             ),
             None => read_one(idx, threads),
         }
@@ -444,32 +471,48 @@ pub(crate) type Merge<S> = dyn Fn(&mut S, S) + Sync;
 /// Events a batch of the big file holds.
 const BATCH: usize = 1024;
 
+/// Events handed on together when a file is read on one thread and analyzers want events
+/// (their lock is taken once a batch, not once an event).
+const FILE_BATCH: usize = 64;
+
 #[allow(clippy::too_many_arguments)]
 fn read_solo_batched<S, N, F>(
     file: &InputFile,
     threads: usize,
     progress: &dyn Progress,
     new_state: &N,
-    on_event: &F,
+    on_events: &F,
     merge: &Merge<S>,
     errors: &Mutex<ReadErrors>,
     max_errors: usize,
     slot: &Mutex<Option<(FileSummary, S)>>,
     mail: &MailConfig,
+    file_batch: usize,
 ) where
     S: Send,
     N: Fn() -> S + Sync,
-    F: Fn(&mut S, &mut Vec<Finding>, &Event) + Sync,
+    F: Fn(&mut S, &mut Vec<Finding>, &[Event]) + Sync,
 {
+    if let Some(parser) = dragnet_ingest::LineParser::for_file(file) {
+        return read_solo_chunked(
+            file, &parser, threads, progress, new_state, on_events, merge, errors, max_errors,
+            slot, file_batch,
+        );
+    }
     let shared = Mutex::new(new_state());
     let in_flight = AtomicUsize::new(0);
+    // Done batches come back to the reading thread, which frees their events: memory goes
+    // back to the allocator arena it came from without the workers queueing on that arena's
+    // lock (cross-thread frees were most of the cost of a second thread here), and the
+    // batch's buffer is reused.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<Event>>();
     let process = |batch: Vec<Event>| {
         let mut state = new_state();
         let mut scratch = Vec::new();
-        for e in &batch {
-            on_event(&mut state, &mut scratch, e);
-        }
+        on_events(&mut state, &mut scratch, &batch);
         merge(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
+        // The reader outlives every batch; if it is gone the batch is simply freed here.
+        let _ = done_tx.send(batch);
     };
     let summary = rayon::in_place_scope(|scope| {
         let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
@@ -481,7 +524,13 @@ fn read_solo_batched<S, N, F>(
             &mut |event: Event| {
                 batch.push(event);
                 if batch.len() >= BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    let mut next = None;
+                    while let Ok(mut done) = done_rx.try_recv() {
+                        done.clear();
+                        next = Some(done);
+                    }
+                    let next = next.unwrap_or_else(|| Vec::with_capacity(BATCH));
+                    let full = std::mem::replace(&mut batch, next);
                     progress.add_records(full.len() as u64, 0);
                     unreported = 0;
                     if in_flight.load(Ordering::Acquire) >= 2 * threads {
@@ -512,6 +561,130 @@ fn read_solo_batched<S, N, F>(
         process(rest);
         summary
     });
+    progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
+    let state = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
+}
+
+/// Bytes of JSON lines a chunk of a big file holds.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// A big JSON lines file: this thread only cuts it into chunks of lines; each chunk is parsed,
+/// run through `on_events` and freed on one pool thread (parsing is most of the cost of such
+/// a file, and memory stays with the thread that allocated it). At most a few chunks are in
+/// flight; beyond that this thread does the work itself (memory stays bounded).
+#[allow(clippy::too_many_arguments)]
+fn read_solo_chunked<S, N, F>(
+    file: &InputFile,
+    parser: &dragnet_ingest::LineParser,
+    threads: usize,
+    progress: &dyn Progress,
+    new_state: &N,
+    on_events: &F,
+    merge: &Merge<S>,
+    errors: &Mutex<ReadErrors>,
+    max_errors: usize,
+    slot: &Mutex<Option<(FileSummary, S)>>,
+    file_batch: usize,
+) where
+    S: Send,
+    N: Fn() -> S + Sync,
+    F: Fn(&mut S, &mut Vec<Finding>, &[Event]) + Sync,
+{
+    let shared = Mutex::new(new_state());
+    let in_flight = AtomicUsize::new(0);
+    let (records, parse_errors) = (AtomicU64::new(0), AtomicU64::new(0));
+    // Chunks finish in any order: this file's errors are gathered here and handed on in line
+    // order at the end (the first `max_errors` lines; a bounded buffer meanwhile).
+    let file_errors: Mutex<(Vec<(u64, ReadError)>, u64)> = Mutex::new((Vec::new(), 0));
+    let line_of = |e: &ReadError| {
+        e.location
+            .strip_prefix("line ")
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let keep_error = |err: ReadError| {
+        let mut guard = file_errors.lock().unwrap_or_else(|p| p.into_inner());
+        let (kept, omitted) = &mut *guard;
+        kept.push((line_of(&err), err));
+        if kept.len() >= 2 * max_errors.max(1) {
+            kept.sort_by_key(|(line, _)| *line);
+            *omitted += kept.len().saturating_sub(max_errors) as u64;
+            kept.truncate(max_errors);
+        }
+    };
+    // Events are handed on as they are parsed (in small batches when analyzers want them),
+    // not held for the whole chunk: each is freed while its memory is still in cache.
+    let process = |chunk: dragnet_ingest::LineChunk| {
+        let mut state = new_state();
+        let mut scratch = Vec::new();
+        let mut events: Vec<Event> = Vec::with_capacity(file_batch);
+        let (n, errs) = parser.parse(
+            &chunk,
+            &mut |e| {
+                if file_batch <= 1 {
+                    on_events(&mut state, &mut scratch, std::slice::from_ref(&e));
+                } else {
+                    events.push(e);
+                    if events.len() >= file_batch {
+                        on_events(&mut state, &mut scratch, &events);
+                        events.clear();
+                    }
+                }
+            },
+            &mut |e| keep_error(e),
+        );
+        if !events.is_empty() {
+            on_events(&mut state, &mut scratch, &events);
+        }
+        drop(chunk);
+        records.fetch_add(n, Ordering::Relaxed);
+        parse_errors.fetch_add(errs, Ordering::Relaxed);
+        progress.add_records(n, 0);
+        merge(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
+    };
+    let mut read_errors = 0u64;
+    let bytes = rayon::in_place_scope(|scope| {
+        dragnet_ingest::read_line_chunks(
+            file,
+            CHUNK_BYTES,
+            &mut |chunk| {
+                if in_flight.load(Ordering::Acquire) >= 2 * threads {
+                    process(chunk);
+                } else {
+                    in_flight.fetch_add(1, Ordering::AcqRel);
+                    let (process, in_flight) = (&process, &in_flight);
+                    scope.spawn(move |_| {
+                        process(chunk);
+                        in_flight.fetch_sub(1, Ordering::AcqRel);
+                    });
+                }
+            },
+            &mut |err| {
+                read_errors += 1;
+                keep_error(err);
+            },
+        )
+    });
+    progress.add_records(0, bytes);
+    let (mut kept, omitted) = file_errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    kept.sort_by_key(|(line, _)| *line);
+    {
+        let mut e = errors.lock().unwrap_or_else(|p| p.into_inner());
+        e.omitted += omitted;
+        for (_, err) in kept {
+            if e.kept.len() < max_errors {
+                e.kept.push(err);
+            } else {
+                e.omitted += 1;
+            }
+        }
+    }
+    let summary = FileSummary {
+        records: records.into_inner(),
+        errors: read_errors + parse_errors.into_inner(),
+        bytes,
+    };
     progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
     let state = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));

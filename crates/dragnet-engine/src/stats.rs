@@ -87,17 +87,29 @@ pub fn stats(discovery: &Discovery, cfg: &HuntConfig, progress: &dyn Progress) -
         cfg,
         progress,
         Counts::new,
-        |counts: &mut Counts, _scratch, event: &Event| {
-            let channel = channel_of(event).unwrap_or(NO_CHANNEL);
-            let id = event_id_of(event);
-            match counts.get_mut(channel) {
-                Some(m) => *m.entry(id).or_insert(0) += 1,
-                None => {
-                    counts.insert(channel.into(), HashMap::from([(id, 1)]));
+        |counts: &mut Counts, _scratch, events: &[Event]| {
+            for event in events {
+                let channel = channel_of(event).unwrap_or(NO_CHANNEL);
+                let id = event_id_of(event);
+                match counts.get_mut(channel) {
+                    Some(m) => *m.entry(id).or_insert(0) += 1,
+                    None => {
+                        counts.insert(channel.into(), HashMap::from([(id, 1)]));
+                    }
                 }
             }
         },
-        None,
+        // A big file is read in batches (JSON lines: parsed on every core, as `hunt` does):
+        // their counts add up.
+        Some(&|all: &mut Counts, part: Counts| {
+            for (channel, ids) in part {
+                let into = all.entry(channel).or_default();
+                for (id, n) in ids {
+                    *into.entry(id).or_insert(0) += n;
+                }
+            }
+        }),
+        1,
     );
 
     let mut totals = Totals::default();

@@ -544,3 +544,72 @@ fn analyzers_that_want_events_see_every_event_once() {
         assert!(r.summary.records > 0);
     }
 }
+
+/// A JSON lines file of several chunks, read alone with two threads (cut into chunks parsed
+/// on the pool) and with one: the same findings, counts, events seen by analyzers, and errors
+/// in line order.
+#[test]
+fn a_big_json_lines_file_reads_the_same_on_every_thread_count() {
+    let dir = TempDir::new("chunked");
+    let mut text = String::new();
+    let mut bad_lines = Vec::new();
+    let mut line_no = 0u64;
+    while text.len() < 3 * super::CHUNK_BYTES + 1000 {
+        line_no += 1;
+        if line_no.is_multiple_of(997) {
+            text += "{ damaged\n";
+            bad_lines.push(format!("line {line_no}"));
+            continue;
+        }
+        let id = if line_no.is_multiple_of(3) { 1 } else { 3 };
+        let time = format!(
+            "2024-05-01T10:{:02}:{:02}Z",
+            (line_no / 60) % 60,
+            line_no % 60
+        );
+        text += &line(&time, SYSMON, id, &format!(r"C:\t\{line_no}.exe"));
+    }
+    dir.write("big.jsonl", &text);
+    let disc = discover(&dir);
+    let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
+    let run = |threads: usize| {
+        let counter = EventCounter {
+            events: 0,
+            rule: Arc::new(RuleMeta {
+                id: "events".into(),
+                title: "Events".into(),
+                ..Default::default()
+            }),
+        };
+        hunt(
+            &disc,
+            std::slice::from_ref(&det),
+            vec![Box::new(counter)],
+            &cfg(threads, Level::Informational),
+            &NoProgress,
+        )
+    };
+    let (one, two) = (run(1), run(2));
+    let records = line_no - bad_lines.len() as u64;
+    for r in [&one, &two] {
+        assert_eq!(r.summary.records, records);
+        assert_eq!(r.summary.errors, bad_lines.len() as u64);
+        let locations: Vec<&str> = r
+            .summary
+            .read_errors
+            .iter()
+            .map(|e| e.location.as_str())
+            .collect();
+        assert_eq!(locations, bad_lines);
+        let seen = r.findings.iter().find(|f| f.rule.id == "events").unwrap();
+        assert_eq!(seen.details["events"], records);
+    }
+    let key = |r: &HuntResult| -> Vec<(String, u64)> {
+        r.findings
+            .iter()
+            .map(|f| (f.rule.id.clone(), f.source.record))
+            .collect()
+    };
+    assert_eq!(key(&one), key(&two));
+    assert!(one.findings.len() as u64 > records / 2);
+}

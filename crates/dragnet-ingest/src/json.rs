@@ -56,37 +56,180 @@ pub(crate) fn read_jsonl_with(
     on_error: &mut dyn FnMut(ReadError),
 ) -> u64 {
     let path = provenance_path(file);
-    let report =
-        |line: u64, reason: String| ReadError::new(&file.path, format!("line {line}"), reason);
     for_each_line(file, on_error, |line_no, text, on_error| {
-        let text = text.trim_ascii();
-        if text.is_empty() {
-            return;
-        }
-        let outcome = with_parsed_line(text, |node| match node {
-            Node::Object(obj) => {
-                let prov = Provenance {
-                    path: Arc::clone(&path),
-                    record: line_no,
-                    format,
-                };
-                Ok(convert(&obj, prov))
-            }
-            other => Err(format!("not a JSON object but {}", other.kind())),
-        });
-        match outcome {
-            Ok(Ok(event)) => sink(event),
-            Ok(Err(reason)) => on_error(report(line_no, reason)),
-            Err(e) => on_error(report(
-                line_no,
-                format!(
-                    "invalid JSON at column {}: {}",
-                    e.column(),
-                    json_message(&e)
-                ),
-            )),
-        }
+        parse_line(
+            text, line_no, &path, &file.path, format, convert, sink, on_error,
+        );
     })
+}
+
+/// One line of a JSON lines file -> an event for `sink`, or a report for `on_error`.
+#[allow(clippy::too_many_arguments)]
+fn parse_line(
+    text: &[u8],
+    line_no: u64,
+    path: &Arc<str>,
+    file_path: &Path,
+    format: SourceFormat,
+    convert: &dyn Fn(&Obj<'_>, Provenance) -> Event,
+    sink: &mut dyn FnMut(Event),
+    on_error: &mut dyn FnMut(ReadError),
+) {
+    let report =
+        |line: u64, reason: String| ReadError::new(file_path, format!("line {line}"), reason);
+    let text = text.trim_ascii();
+    if text.is_empty() {
+        return;
+    }
+    let outcome = with_parsed_line(text, |node| match node {
+        Node::Object(obj) => {
+            let prov = Provenance {
+                path: Arc::clone(path),
+                record: line_no,
+                format,
+            };
+            Ok(convert(&obj, prov))
+        }
+        other => Err(format!("not a JSON object but {}", other.kind())),
+    });
+    match outcome {
+        Ok(Ok(event)) => sink(event),
+        Ok(Err(reason)) => on_error(report(line_no, reason)),
+        Err(e) => on_error(report(
+            line_no,
+            format!(
+                "invalid JSON at column {}: {}",
+                e.column(),
+                json_message(&e)
+            ),
+        )),
+    }
+}
+
+/// A run of whole lines of a JSON lines file, read on one thread and parsed on any other
+/// ([`LineParser::parse`]): a big file is parsed on every core.
+#[derive(Default)]
+pub struct LineChunk {
+    text: Vec<u8>,
+    /// Per line: its 1-based number and where it ends in `text` (it starts where the one
+    /// before ended).
+    lines: Vec<(u64, usize)>,
+}
+
+impl LineChunk {
+    /// Bytes of line text held.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Lines held.
+    pub fn lines(&self) -> usize {
+        self.lines.len()
+    }
+}
+
+/// Which field model a JSON lines file's objects are read with.
+#[derive(Clone, Debug)]
+enum LineModel {
+    Windows,
+    Zeek(Option<String>),
+    Suricata,
+}
+
+/// Turns the [`LineChunk`]s of one file into events (shared by the threads that parse them).
+#[derive(Clone, Debug)]
+pub struct LineParser {
+    path: Arc<str>,
+    file_path: std::path::PathBuf,
+    format: SourceFormat,
+    model: LineModel,
+}
+
+impl LineParser {
+    /// The parser of a JSON lines file (JSON lines, Zeek JSON, Suricata EVE); `None` for the
+    /// formats that are not read line by line into JSON.
+    pub fn for_file(file: &InputFile) -> Option<LineParser> {
+        use crate::InputFormat;
+        let (format, model) = match file.format {
+            InputFormat::Jsonl => (SourceFormat::Jsonl, LineModel::Windows),
+            InputFormat::ZeekJson => (
+                SourceFormat::Jsonl,
+                LineModel::Zeek(crate::zeek::path_from_file_name(&file.path)),
+            ),
+            InputFormat::SuricataEve => (SourceFormat::SuricataEve, LineModel::Suricata),
+            _ => return None,
+        };
+        Some(LineParser {
+            path: provenance_path(file),
+            file_path: file.path.clone(),
+            format,
+            model,
+        })
+    }
+
+    /// Parse the lines of `chunk`, in order; returns (events, errors).
+    pub fn parse(
+        &self,
+        chunk: &LineChunk,
+        sink: &mut dyn FnMut(Event),
+        on_error: &mut dyn FnMut(ReadError),
+    ) -> (u64, u64) {
+        let (mut events, mut errors) = (0u64, 0u64);
+        let convert = |obj: &Obj<'_>, prov: Provenance| match &self.model {
+            LineModel::Windows => event_from_json(obj, prov),
+            LineModel::Zeek(hint) => crate::zeek::zeek_json_event(obj, prov, hint.as_deref()),
+            LineModel::Suricata => crate::suricata::eve_event(obj, prov),
+        };
+        let mut start = 0;
+        for &(line_no, end) in &chunk.lines {
+            parse_line(
+                &chunk.text[start..end],
+                line_no,
+                &self.path,
+                &self.file_path,
+                self.format,
+                &convert,
+                &mut |e| {
+                    events += 1;
+                    sink(e)
+                },
+                &mut |e| {
+                    errors += 1;
+                    on_error(e)
+                },
+            );
+            start = end;
+        }
+        (events, errors)
+    }
+}
+
+/// Read a JSON lines file's lines into chunks of about `chunk_bytes`, handing each full one to
+/// `on_chunk` (and the last, maybe smaller); a file that cannot be opened, read failures and
+/// over-long lines go to `on_error`, as [`for_each_line`] reports them. Returns the bytes read
+/// (decompressed).
+pub fn read_line_chunks(
+    file: &InputFile,
+    chunk_bytes: usize,
+    on_chunk: &mut dyn FnMut(LineChunk),
+    on_error: &mut dyn FnMut(ReadError),
+) -> u64 {
+    let mut chunk = LineChunk::default();
+    let bytes = for_each_line(file, on_error, |line_no, text, _| {
+        chunk.text.extend_from_slice(text);
+        chunk.lines.push((line_no, chunk.text.len()));
+        if chunk.text.len() >= chunk_bytes {
+            on_chunk(std::mem::take(&mut chunk));
+        }
+    });
+    if !chunk.is_empty() {
+        on_chunk(chunk);
+    }
+    bytes
 }
 
 pub(crate) fn read_failure(e: &io::Error, gzip: bool) -> String {

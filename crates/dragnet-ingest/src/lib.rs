@@ -39,6 +39,7 @@ mod zeek;
 pub use detect::detect_format;
 /// What mail reading needs to know (the organisation's domains, thresholds, limits).
 pub use dragnet_mail::MailConfig;
+pub use json::{read_line_chunks, LineChunk, LineParser};
 pub use netfields::is_private_ip;
 pub use walk::discover;
 
