@@ -86,6 +86,17 @@ pub struct ReadErrors {
     pub omitted: u64,
 }
 
+impl ReadErrors {
+    /// Keep `err` if fewer than `max` are kept, else count it.
+    fn keep(&mut self, err: ReadError, max: usize) {
+        if self.kept.len() < max {
+            self.kept.push(err);
+        } else {
+            self.omitted += 1;
+        }
+    }
+}
+
 /// Totals and breakdowns of a hunt.
 #[derive(Debug)]
 pub struct RunSummary {
@@ -367,22 +378,14 @@ where
         };
         let mut state = new_state();
         let mut scratch: Vec<Finding> = Vec::new();
-        let mut batch: Vec<Event> = Vec::with_capacity(file_batch);
+        let mut batcher = Batcher::new(file_batch);
         let mut unreported: u64 = 0;
         let summary = dragnet_ingest::read_file_with(
             file,
             &opts,
             &cfg.mail,
             &mut |event: Event| {
-                if file_batch <= 1 {
-                    on_events(&mut state, &mut scratch, std::slice::from_ref(&event));
-                } else {
-                    batch.push(event);
-                    if batch.len() >= file_batch {
-                        on_events(&mut state, &mut scratch, &batch);
-                        batch.clear();
-                    }
-                }
+                batcher.push(event, &mut state, &mut scratch, &on_events);
                 unreported += 1;
                 if unreported >= PROGRESS_EVERY {
                     progress.add_records(unreported, 0);
@@ -390,18 +393,13 @@ where
                 }
             },
             &mut |err: ReadError| {
-                let mut e = errors.lock().unwrap_or_else(|p| p.into_inner());
-                if e.kept.len() < max_errors {
-                    e.kept.push(err);
-                } else {
-                    e.omitted += 1;
-                }
+                errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .keep(err, max_errors)
             },
         );
-        if !batch.is_empty() {
-            on_events(&mut state, &mut scratch, &batch);
-        }
-        drop(batch);
+        batcher.finish(&mut state, &mut scratch, &on_events);
         progress.add_records(unreported, summary.bytes);
         progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
         *slots[idx].lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
@@ -412,19 +410,24 @@ where
             // Events of the big file go to the pool in batches, so that detection uses every
             // core while the parser's own workers parse; at most a few batches are in flight
             // (beyond that the reading thread does the work itself: memory stays bounded).
-            Some(merge) => read_solo_batched(
-                &files[idx],
-                threads,
-                progress,
-                &new_state,
-                &on_events,
-                merge,
-                &errors,
-                max_errors,
-                &slots[idx],
-                &cfg.mail,
-                file_batch,
-            ),
+            Some(merge) => {
+                let solo = Solo {
+                    file: &files[idx],
+                    threads,
+                    progress,
+                    new_state: &new_state,
+                    on_events: &on_events,
+                    merge,
+                    errors: &errors,
+                    max_errors,
+                    slot: &slots[idx],
+                    file_batch,
+                };
+                match dragnet_ingest::LineParser::for_file(&files[idx]) {
+                    Some(parser) => read_solo_chunked(&solo, &parser),
+                    None => read_solo_batched(&solo, &cfg.mail),
+                }
+            }
             None => read_one(idx, threads),
         }
     }
@@ -475,51 +478,112 @@ const BATCH: usize = 1024;
 /// (their lock is taken once a batch, not once an event).
 const FILE_BATCH: usize = 64;
 
-#[allow(clippy::too_many_arguments)]
-fn read_solo_batched<S, N, F>(
-    file: &InputFile,
+/// One big file read alone (see [`read_all`]): what its two ways of reading share.
+struct Solo<'a, S, N, F> {
+    file: &'a InputFile,
     threads: usize,
-    progress: &dyn Progress,
-    new_state: &N,
-    on_events: &F,
-    merge: &Merge<S>,
-    errors: &Mutex<ReadErrors>,
+    progress: &'a dyn Progress,
+    new_state: &'a N,
+    on_events: &'a F,
+    merge: &'a Merge<S>,
+    errors: &'a Mutex<ReadErrors>,
     max_errors: usize,
-    slot: &Mutex<Option<(FileSummary, S)>>,
-    mail: &MailConfig,
+    slot: &'a Mutex<Option<(FileSummary, S)>>,
     file_batch: usize,
+}
+
+/// Hands events on as they come (`size` <= 1: nothing is held) or in batches of `size`.
+struct Batcher {
+    size: usize,
+    events: Vec<Event>,
+}
+
+impl Batcher {
+    fn new(size: usize) -> Batcher {
+        Batcher {
+            size,
+            events: Vec::with_capacity(if size > 1 { size } else { 0 }),
+        }
+    }
+
+    fn push<S, F>(&mut self, event: Event, state: &mut S, scratch: &mut Vec<Finding>, f: &F)
+    where
+        F: Fn(&mut S, &mut Vec<Finding>, &[Event]),
+    {
+        if self.size <= 1 {
+            f(state, scratch, std::slice::from_ref(&event));
+            return;
+        }
+        self.events.push(event);
+        if self.events.len() >= self.size {
+            f(state, scratch, &self.events);
+            self.events.clear();
+        }
+    }
+
+    fn finish<S, F>(&mut self, state: &mut S, scratch: &mut Vec<Finding>, f: &F)
+    where
+        F: Fn(&mut S, &mut Vec<Finding>, &[Event]),
+    {
+        if !self.events.is_empty() {
+            f(state, scratch, &self.events);
+            self.events.clear();
+        }
+    }
+}
+
+/// Run `work(item)` on the pool, or right here when `limit` items are already in flight (so
+/// that what the reading thread produces stays bounded in memory).
+fn spawn_bounded<'s, T, W>(
+    scope: &rayon::Scope<'s>,
+    in_flight: &'s AtomicUsize,
+    limit: usize,
+    item: T,
+    work: &'s W,
 ) where
+    T: Send + 's,
+    W: Fn(T) + Sync,
+{
+    if in_flight.load(Ordering::Acquire) >= limit {
+        work(item);
+    } else {
+        in_flight.fetch_add(1, Ordering::AcqRel);
+        scope.spawn(move |_| {
+            work(item);
+            in_flight.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+}
+
+/// A big file read by its own parser (EVTX: chunk-level parallel): its events go to the pool
+/// in batches, so that detection uses every core while the parser's workers parse. Done
+/// batches come back to the reading thread, which frees their events: memory goes back to
+/// the allocator arena it came from without the workers queueing on that arena's lock, and
+/// the batch's buffer is reused.
+fn read_solo_batched<S, N, F>(solo: &Solo<'_, S, N, F>, mail: &MailConfig)
+where
     S: Send,
     N: Fn() -> S + Sync,
     F: Fn(&mut S, &mut Vec<Finding>, &[Event]) + Sync,
 {
-    if let Some(parser) = dragnet_ingest::LineParser::for_file(file) {
-        return read_solo_chunked(
-            file, &parser, threads, progress, new_state, on_events, merge, errors, max_errors,
-            slot, file_batch,
-        );
-    }
-    let shared = Mutex::new(new_state());
+    let shared = Mutex::new((solo.new_state)());
     let in_flight = AtomicUsize::new(0);
-    // Done batches come back to the reading thread, which frees their events: memory goes
-    // back to the allocator arena it came from without the workers queueing on that arena's
-    // lock (cross-thread frees were most of the cost of a second thread here), and the
-    // batch's buffer is reused.
     let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<Event>>();
     let process = |batch: Vec<Event>| {
-        let mut state = new_state();
+        let mut state = (solo.new_state)();
         let mut scratch = Vec::new();
-        on_events(&mut state, &mut scratch, &batch);
-        merge(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
+        (solo.on_events)(&mut state, &mut scratch, &batch);
+        (solo.merge)(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
         // The reader outlives every batch; if it is gone the batch is simply freed here.
         let _ = done_tx.send(batch);
     };
     let summary = rayon::in_place_scope(|scope| {
         let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
-        let mut unreported = 0u64;
         let summary = dragnet_ingest::read_file_with(
-            file,
-            &ReadOptions { threads },
+            solo.file,
+            &ReadOptions {
+                threads: solo.threads,
+            },
             mail,
             &mut |event: Event| {
                 batch.push(event);
@@ -531,39 +595,23 @@ fn read_solo_batched<S, N, F>(
                     }
                     let next = next.unwrap_or_else(|| Vec::with_capacity(BATCH));
                     let full = std::mem::replace(&mut batch, next);
-                    progress.add_records(full.len() as u64, 0);
-                    unreported = 0;
-                    if in_flight.load(Ordering::Acquire) >= 2 * threads {
-                        process(full);
-                    } else {
-                        in_flight.fetch_add(1, Ordering::AcqRel);
-                        let (process, in_flight) = (&process, &in_flight);
-                        scope.spawn(move |_| {
-                            process(full);
-                            in_flight.fetch_sub(1, Ordering::AcqRel);
-                        });
-                    }
-                } else {
-                    unreported += 1;
+                    solo.progress.add_records(full.len() as u64, 0);
+                    spawn_bounded(scope, &in_flight, 2 * solo.threads, full, &process);
                 }
             },
             &mut |err: ReadError| {
-                let mut e = errors.lock().unwrap_or_else(|p| p.into_inner());
-                if e.kept.len() < max_errors {
-                    e.kept.push(err);
-                } else {
-                    e.omitted += 1;
-                }
+                solo.errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .keep(err, solo.max_errors)
             },
         );
         let rest = std::mem::take(&mut batch);
-        progress.add_records(rest.len() as u64, summary.bytes);
+        solo.progress.add_records(rest.len() as u64, summary.bytes);
         process(rest);
         summary
     });
-    progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
-    let state = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
+    finish_solo(solo, summary, shared);
 }
 
 /// Bytes of JSON lines a chunk of a big file holds.
@@ -571,31 +619,20 @@ const CHUNK_BYTES: usize = 1 << 20;
 
 /// A big JSON lines file: this thread only cuts it into chunks of lines; each chunk is parsed,
 /// run through `on_events` and freed on one pool thread (parsing is most of the cost of such
-/// a file, and memory stays with the thread that allocated it). At most a few chunks are in
-/// flight; beyond that this thread does the work itself (memory stays bounded).
-#[allow(clippy::too_many_arguments)]
-fn read_solo_chunked<S, N, F>(
-    file: &InputFile,
-    parser: &dragnet_ingest::LineParser,
-    threads: usize,
-    progress: &dyn Progress,
-    new_state: &N,
-    on_events: &F,
-    merge: &Merge<S>,
-    errors: &Mutex<ReadErrors>,
-    max_errors: usize,
-    slot: &Mutex<Option<(FileSummary, S)>>,
-    file_batch: usize,
-) where
+/// a file, and memory stays with the thread that allocated it). Events are handed on as they
+/// are parsed (in small batches when analyzers want them), not held for the whole chunk.
+fn read_solo_chunked<S, N, F>(solo: &Solo<'_, S, N, F>, parser: &dragnet_ingest::LineParser)
+where
     S: Send,
     N: Fn() -> S + Sync,
     F: Fn(&mut S, &mut Vec<Finding>, &[Event]) + Sync,
 {
-    let shared = Mutex::new(new_state());
+    let shared = Mutex::new((solo.new_state)());
     let in_flight = AtomicUsize::new(0);
     let (records, parse_errors) = (AtomicU64::new(0), AtomicU64::new(0));
     // Chunks finish in any order: this file's errors are gathered here and handed on in line
     // order at the end (the first `max_errors` lines; a bounded buffer meanwhile).
+    let max_errors = solo.max_errors;
     let file_errors: Mutex<(Vec<(u64, ReadError)>, u64)> = Mutex::new((Vec::new(), 0));
     let line_of = |e: &ReadError| {
         e.location
@@ -613,71 +650,42 @@ fn read_solo_chunked<S, N, F>(
             kept.truncate(max_errors);
         }
     };
-    // Events are handed on as they are parsed (in small batches when analyzers want them),
-    // not held for the whole chunk: each is freed while its memory is still in cache.
     let process = |chunk: dragnet_ingest::LineChunk| {
-        let mut state = new_state();
+        let mut state = (solo.new_state)();
         let mut scratch = Vec::new();
-        let mut events: Vec<Event> = Vec::with_capacity(file_batch);
+        let mut batcher = Batcher::new(solo.file_batch);
         let (n, errs) = parser.parse(
             &chunk,
-            &mut |e| {
-                if file_batch <= 1 {
-                    on_events(&mut state, &mut scratch, std::slice::from_ref(&e));
-                } else {
-                    events.push(e);
-                    if events.len() >= file_batch {
-                        on_events(&mut state, &mut scratch, &events);
-                        events.clear();
-                    }
-                }
-            },
+            &mut |e| batcher.push(e, &mut state, &mut scratch, solo.on_events),
             &mut |e| keep_error(e),
         );
-        if !events.is_empty() {
-            on_events(&mut state, &mut scratch, &events);
-        }
+        batcher.finish(&mut state, &mut scratch, solo.on_events);
         drop(chunk);
         records.fetch_add(n, Ordering::Relaxed);
         parse_errors.fetch_add(errs, Ordering::Relaxed);
-        progress.add_records(n, 0);
-        merge(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
+        solo.progress.add_records(n, 0);
+        (solo.merge)(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
     };
     let mut read_errors = 0u64;
     let bytes = rayon::in_place_scope(|scope| {
         dragnet_ingest::read_line_chunks(
-            file,
+            solo.file,
             CHUNK_BYTES,
-            &mut |chunk| {
-                if in_flight.load(Ordering::Acquire) >= 2 * threads {
-                    process(chunk);
-                } else {
-                    in_flight.fetch_add(1, Ordering::AcqRel);
-                    let (process, in_flight) = (&process, &in_flight);
-                    scope.spawn(move |_| {
-                        process(chunk);
-                        in_flight.fetch_sub(1, Ordering::AcqRel);
-                    });
-                }
-            },
+            &mut |chunk| spawn_bounded(scope, &in_flight, 2 * solo.threads, chunk, &process),
             &mut |err| {
                 read_errors += 1;
                 keep_error(err);
             },
         )
     });
-    progress.add_records(0, bytes);
+    solo.progress.add_records(0, bytes);
     let (mut kept, omitted) = file_errors.into_inner().unwrap_or_else(|p| p.into_inner());
     kept.sort_by_key(|(line, _)| *line);
     {
-        let mut e = errors.lock().unwrap_or_else(|p| p.into_inner());
+        let mut e = solo.errors.lock().unwrap_or_else(|p| p.into_inner());
         e.omitted += omitted;
         for (_, err) in kept {
-            if e.kept.len() < max_errors {
-                e.kept.push(err);
-            } else {
-                e.omitted += 1;
-            }
+            e.keep(err, max_errors);
         }
     }
     let summary = FileSummary {
@@ -685,9 +693,15 @@ fn read_solo_chunked<S, N, F>(
         errors: read_errors + parse_errors.into_inner(),
         bytes,
     };
-    progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
-    let state = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
+    finish_solo(solo, summary, shared);
+}
+
+/// Report the big file done and leave its summary and state in its slot.
+fn finish_solo<S, N, F>(solo: &Solo<'_, S, N, F>, summary: FileSummary, state: Mutex<S>) {
+    solo.progress
+        .file_done(Path::new(&solo.file.path), summary.records, summary.bytes);
+    let state = state.into_inner().unwrap_or_else(|p| p.into_inner());
+    *solo.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
 }
 
 #[cfg(test)]

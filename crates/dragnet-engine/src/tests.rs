@@ -515,23 +515,26 @@ impl Analyzer for EventCounter {
     }
 }
 
+fn event_counter() -> Box<dyn Analyzer> {
+    Box::new(EventCounter {
+        events: 0,
+        rule: Arc::new(RuleMeta {
+            id: "events".into(),
+            title: "Events".into(),
+            ..Default::default()
+        }),
+    })
+}
+
 #[test]
 fn analyzers_that_want_events_see_every_event_once() {
     let (dir, _pa, _pb) = sample_dir();
     let disc = discover(&dir);
     for threads in [1, 2] {
-        let counter = EventCounter {
-            events: 0,
-            rule: Arc::new(RuleMeta {
-                id: "events".into(),
-                title: "Events".into(),
-                ..Default::default()
-            }),
-        };
         let r = hunt(
             &disc,
             &[],
-            vec![Box::new(counter)],
+            vec![event_counter()],
             &cfg(threads, Level::Informational),
             &NoProgress,
         );
@@ -573,18 +576,10 @@ fn a_big_json_lines_file_reads_the_same_on_every_thread_count() {
     let disc = discover(&dir);
     let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
     let run = |threads: usize| {
-        let counter = EventCounter {
-            events: 0,
-            rule: Arc::new(RuleMeta {
-                id: "events".into(),
-                title: "Events".into(),
-                ..Default::default()
-            }),
-        };
         hunt(
             &disc,
             std::slice::from_ref(&det),
-            vec![Box::new(counter)],
+            vec![event_counter()],
             &cfg(threads, Level::Informational),
             &NoProgress,
         )
