@@ -4,7 +4,7 @@ use crate::progress::TermProgress;
 use dragnet_engine::{NoProgress, Progress};
 use dragnet_ingest::{Discovery, ReadError};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Exit code: the run completed.
 pub const EXIT_OK: u8 = 0;
@@ -61,6 +61,13 @@ pub fn discover(paths: &[PathBuf], quiet: bool) -> Result<Discovery, Failure> {
             eprintln!("skipped: {}: {}", s.path.display(), s.reason);
         }
     }
+    for p in paths.iter().filter(|p| looks_like_rules(p, &discovery)) {
+        eprintln!(
+            "warning: {} holds YAML files and no evidence: if these are Sigma rules, give each \
+             rules path its own --rules (`--rules A --rules B`; in `--rules A B`, B is evidence)",
+            p.display()
+        );
+    }
     if discovery.files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(Failure::failed(format!(
@@ -75,6 +82,21 @@ pub fn discover(paths: &[PathBuf], quiet: bool) -> Result<Discovery, Failure> {
         )));
     }
     Ok(discovery)
+}
+
+/// An input path under which discovery skipped YAML files and found no evidence: most likely a
+/// rules directory given where evidence goes.
+fn looks_like_rules(path: &Path, discovery: &Discovery) -> bool {
+    let is_yaml = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml"))
+    };
+    !discovery.files.iter().any(|f| f.path.starts_with(path))
+        && discovery
+            .skipped
+            .iter()
+            .any(|s| s.path.starts_with(path) && is_yaml(&s.path))
 }
 
 pub fn threads(opt: Option<u32>) -> usize {

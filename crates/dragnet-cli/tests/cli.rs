@@ -271,6 +271,27 @@ fn a_missing_path_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `--rules A B` takes B as evidence: a directory of YAML and no evidence gets a warning that
+/// says how to pass several rules paths (and a correct command line gets none).
+#[test]
+fn a_rules_directory_given_as_evidence_is_pointed_out() {
+    let dir = TempDir::new("rules-as-evidence");
+    let evidence = good_input(&dir);
+    let rules = dir.path().join("more-rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    let rule = "title: t\nlogsource:\n  product: windows\ndetection:\n  sel:\n    EventID: 1\n  condition: sel\n";
+    std::fs::write(rules.join("r.yml"), rule).unwrap();
+    let (ev, rd) = (evidence.to_str().unwrap(), rules.to_str().unwrap());
+    let o = dragnet(&["hunt", ev, "--rules", rd, rd, "-q", "-o", "/dev/null"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: ") && err.contains("its own --rules"),
+        "{err}"
+    );
+    let o = dragnet(&["hunt", ev, "--rules", rd, "-q", "-o", "/dev/null"]);
+    assert!(!stderr(&o).contains("its own --rules"), "{}", stderr(&o));
+}
+
 #[test]
 fn only_garbage_means_nothing_could_be_read() {
     let dir = TempDir::new("garbage");
