@@ -160,8 +160,7 @@ pub struct HuntResult {
 ///
 /// Analyzers that want raw events ([`Analyzer::wants_events`]) are fed every event on the
 /// reading threads (in batches, behind a lock taken once a batch; in file order within a file,
-/// files interleaved), then the
-/// timeline of findings like the others.
+/// files interleaved), then the timeline of findings like the others.
 pub fn hunt(
     discovery: &Discovery,
     detectors: &[std::sync::Arc<dyn Detector>],

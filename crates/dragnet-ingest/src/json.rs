@@ -116,22 +116,6 @@ pub struct LineChunk {
     lines: Vec<(u64, usize)>,
 }
 
-impl LineChunk {
-    /// Bytes of line text held.
-    pub fn len(&self) -> usize {
-        self.text.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
-    /// Lines held.
-    pub fn lines(&self) -> usize {
-        self.lines.len()
-    }
-}
-
 /// Which field model a JSON lines file's objects are read with.
 #[derive(Clone, Debug)]
 enum LineModel {
@@ -226,7 +210,7 @@ pub fn read_line_chunks(
             on_chunk(std::mem::take(&mut chunk));
         }
     });
-    if !chunk.is_empty() {
+    if !chunk.lines.is_empty() {
         on_chunk(chunk);
     }
     bytes
@@ -325,16 +309,8 @@ pub(crate) fn for_each_line(
 ) -> u64 {
     let report =
         |line: u64, reason: String| ReadError::new(&file.path, format!("line {line}"), reason);
-    let reader = match crate::open_decoded(file) {
-        Ok(r) => r,
-        Err(e) => {
-            on_error(ReadError::new(
-                &file.path,
-                "file",
-                format!("cannot open: {e}"),
-            ));
-            return 0;
-        }
+    let Some(reader) = crate::open_or_report(file, on_error) else {
+        return 0;
     };
     let mut reader = BufReader::with_capacity(256 << 10, reader);
     let mut buf = Vec::with_capacity(64 << 10);
@@ -384,16 +360,8 @@ fn read_json_document_in(
     sink: &mut dyn FnMut(Event),
     on_error: &mut dyn FnMut(ReadError),
 ) -> u64 {
-    let mut reader = match crate::open_decoded(file) {
-        Ok(r) => r,
-        Err(e) => {
-            on_error(ReadError::new(
-                &file.path,
-                "file",
-                format!("cannot open: {e}"),
-            ));
-            return 0;
-        }
+    let Some(mut reader) = crate::open_or_report(file, on_error) else {
+        return 0;
     };
     let mut ctx = DocumentContext {
         path: provenance_path(file),

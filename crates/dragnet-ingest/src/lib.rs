@@ -328,6 +328,21 @@ pub(crate) fn open_decoded(file: &InputFile) -> std::io::Result<Box<dyn std::io:
     })
 }
 
+/// The error of a file that cannot be opened.
+pub(crate) fn cannot_open(file: &InputFile, e: &std::io::Error) -> ReadError {
+    ReadError::new(&file.path, "file", format!("cannot open: {e}"))
+}
+
+/// [`open_decoded`], or `None` after reporting the file as unreadable to `on_error`.
+pub(crate) fn open_or_report(
+    file: &InputFile,
+    on_error: &mut dyn FnMut(ReadError),
+) -> Option<Box<dyn std::io::Read + Send>> {
+    open_decoded(file)
+        .map_err(|e| on_error(cannot_open(file, &e)))
+        .ok()
+}
+
 /// Provenance path text for a file.
 pub(crate) fn provenance_path(file: &InputFile) -> std::sync::Arc<str> {
     std::sync::Arc::from(file.path.to_string_lossy().as_ref())

@@ -31,16 +31,8 @@ pub(crate) fn read_mail(
     sink: &mut dyn FnMut(Event),
     on_error: &mut dyn FnMut(ReadError),
 ) -> u64 {
-    let reader = match crate::open_decoded(file) {
-        Ok(r) => r,
-        Err(e) => {
-            on_error(ReadError::new(
-                &file.path,
-                "file",
-                format!("cannot open: {e}"),
-            ));
-            return 0;
-        }
+    let Some(reader) = crate::open_or_report(file, on_error) else {
+        return 0;
     };
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let format = match file.format {
@@ -88,11 +80,7 @@ pub(crate) fn read_audit(
     let array = match first_byte(file) {
         Ok(b) => b == Some(b'['),
         Err(e) => {
-            on_error(ReadError::new(
-                &file.path,
-                "file",
-                format!("cannot open: {e}"),
-            ));
+            on_error(crate::cannot_open(file, &e));
             return 0;
         }
     };

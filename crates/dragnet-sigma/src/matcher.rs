@@ -151,8 +151,8 @@ pub struct EvalCtx<'e> {
 struct Folded {
     text: String,
     spans: Vec<(*const str, usize, usize)>,
-    /// Every field value of the event as text (not lowercased), separated by
-    /// [`crate::prefilter::SEPARATOR`]: what keyword automata scan, in one pass.
+    /// Every field value of the event as one text, as the keyword prefilter builds it once
+    /// an event (`with_raw_joined`).
     raw: String,
     raw_done: bool,
 }
@@ -203,19 +203,18 @@ impl<'e> EvalCtx<'e> {
         self.event.get(name)
     }
 
-    /// Call `f` with every field value of the event as text, joined by `sep` (built once per
-    /// event).
+    /// Call `f` with the event's values as one text, which `fill` builds on the first call of
+    /// an event (every later call gets the same text).
     pub(crate) fn with_raw_joined<R>(
         &self,
-        sep: char,
-        fill: impl FnOnce(&Event, &mut String, char),
+        fill: impl FnOnce(&Event, &mut String),
         f: impl FnOnce(&str) -> R,
     ) -> R {
         {
             let mut cache = self.folded.borrow_mut();
             if !cache.raw_done {
                 cache.raw_done = true;
-                fill(self.event, &mut cache.raw, sep);
+                fill(self.event, &mut cache.raw);
             }
         }
         let cache = self.folded.borrow();

@@ -258,7 +258,7 @@ const FEW_SCANS: usize = 4;
 /// ASCII-case-insensitive hash of a field name, from its length and its first and last eight
 /// bytes (names that share all three are told apart by comparing them). Setting bit 5 of every
 /// byte lowercases ASCII letters and maps every other byte the same way on both sides.
-pub(crate) fn name_hash(name: &str) -> u64 {
+fn name_hash(name: &str) -> u64 {
     fn word(b: &[u8]) -> u64 {
         let mut w = [0u8; 8];
         w[..b.len()].copy_from_slice(b);
@@ -290,18 +290,18 @@ impl Hasher for Prehashed {
     }
 }
 
-/// Keyword automata up to this many literals get a quick "any literal at all?" search.
+/// Automata up to this many literals get a quick "any literal at all?" search.
 const MAX_QUICK_LITERALS: usize = 64;
 
 /// One field's automaton: pattern i marks the atoms in `atom_ids[i]`.
 struct FieldScan {
+    /// The field whose lowercased value is scanned, or [`ANY_FIELD`] for the keywords
+    /// automaton, which scans every value of the event joined and ASCII-lowercased
+    /// ([`join_raw`]).
     field: String,
-    /// Scan the field's lowercased value (named fields), or every value of the event joined
-    /// and ASCII-lowercased (keywords, [`join_raw`]).
-    folded: bool,
     ac: AhoCorasick,
-    /// For keyword automata of few literals: a SIMD searcher that tells whether any literal
-    /// occurs at all (most events hold none), before the overlapping scan that finds them all
+    /// For automata of few literals: a SIMD searcher that tells whether any literal occurs at
+    /// all (most values hold none), before the overlapping scan that finds them all
     /// (overlapping searches get no such prefilter from the automaton).
     quick: Option<aho_corasick::packed::Searcher>,
     pattern_atoms: Vec<Vec<u32>>,
@@ -311,14 +311,14 @@ struct FieldScan {
 /// match spans two values and the atoms found are exactly those of the values one by one.
 pub(crate) const SEPARATOR: char = '\0';
 
-/// Every field value of `event` as text, each followed by `sep`, ASCII-lowercased: what the
-/// keyword automata scan (one pass an event instead of one a value, and a case-sensitive
-/// automaton, whose packed prefilter skips fast over text without a candidate).
-fn join_raw(event: &dragnet_event::Event, out: &mut String, sep: char) {
+/// Every field value of `event` as text, each followed by [`SEPARATOR`], ASCII-lowercased:
+/// what the keyword automaton scans (one pass an event instead of one a value, and a
+/// case-sensitive automaton, whose packed prefilter skips fast over text without a candidate).
+fn join_raw(event: &dragnet_event::Event, out: &mut String) {
     for (_, v) in event.fields() {
         visit_raw(v, &mut |t: &str| {
             out.push_str(t);
-            out.push(sep);
+            out.push(SEPARATOR);
         });
     }
     out.make_ascii_lowercase();
@@ -406,7 +406,6 @@ impl Prefilter {
                 }
             }
             let field = atoms[ids[0] as usize].field.clone();
-            let folded = field != ANY_FIELD;
             let ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::ContiguousNFA))
@@ -421,13 +420,12 @@ impl Prefilter {
             };
             scans.push(FieldScan {
                 field,
-                folded,
                 ac,
                 quick,
                 pattern_atoms,
             });
         }
-        let keyword_pos = scans.iter().position(|s| !s.folded);
+        let keyword_pos = scans.iter().position(|s| s.field == ANY_FIELD);
         let keywords = keyword_pos.map(|i| scans.remove(i));
         let mut scan_by_name: HashMap<u64, Vec<u32>, BuildHasherDefault<Prehashed>> =
             HashMap::default();
@@ -477,7 +475,7 @@ impl Prefilter {
             }
         };
         if let Some(scan) = &self.keywords {
-            ctx.with_raw_joined(SEPARATOR, join_raw, |text| scan_text(scan, text));
+            ctx.with_raw_joined(join_raw, |text| scan_text(scan, text));
         }
         if self.scans.len() <= FEW_SCANS {
             for scan in &self.scans {
@@ -529,8 +527,12 @@ impl Prefilter {
     pub fn scans(&self) -> Vec<(&str, usize, bool)> {
         self.keywords
             .iter()
-            .chain(&self.scans)
-            .map(|s| (s.field.as_str(), s.pattern_atoms.len(), s.folded))
+            .map(|s| (s.field.as_str(), s.pattern_atoms.len(), false))
+            .chain(
+                self.scans
+                    .iter()
+                    .map(|s| (s.field.as_str(), s.pattern_atoms.len(), true)),
+            )
             .collect()
     }
 
