@@ -40,6 +40,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         threads: common::threads(args.threads),
         min_level: args.min_level,
         hidden_rules,
+        release_memory: Some(crate::release_free_memory),
         // Mail is judged with the organisation's own domains (spoofing, look-alikes).
         mail: Arc::new(dragnet_mail::MailConfig {
             org_domains: args.org_domains.clone(),
@@ -78,10 +79,18 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     // incidents after the run.
     let (graph, graph_handle) = crate::incidents::graph_analyzer();
     analyzers.push(graph);
-    let result = hunt(&discovery, &detectors, analyzers, &cfg, progress.as_ref());
+    let result = hunt(&discovery, detectors, analyzers, &cfg, progress.as_ref());
     let summary = &result.summary;
 
     common::print_read_errors(&summary.read_errors, summary.errors);
+    if summary.spool.kept_in_memory > 0 || summary.spool.lost > 0 {
+        eprintln!(
+            "warning: temporary files for findings failed ({}): {} finding(s) kept in memory, {} lost",
+            std::env::temp_dir().display(),
+            count(summary.spool.kept_in_memory),
+            count(summary.spool.lost)
+        );
+    }
 
     let color = args.format == TimelineFormat::Table
         && !args.no_color
@@ -216,6 +225,14 @@ fn print_summary(s: &RunSummary) {
         count(s.total_findings()),
         by_level.join(", ")
     );
+    if s.spool.runs > 0 {
+        eprintln!(
+            "findings waited on disk while reading: {} in {} ({})",
+            count(s.spool.spilled),
+            plural(s.spool.runs, "sorted run"),
+            mb(s.spool.bytes)
+        );
+    }
     for (name, bytes) in &s.analyzer_state_peak {
         eprintln!(
             "{name}: {} finding(s), peak state {:.1} KiB",

@@ -12,9 +12,11 @@
 //! [`stats`] runs the same readers with no detectors and counts what they read.
 
 mod progress;
+mod spool;
 mod stats;
 
 pub use progress::{NoProgress, Progress};
+pub use spool::{finding_bytes, Spool, SpoolStats};
 pub use stats::{stats, EventIdCount, FormatCount, SkippedFile, StatsResult};
 
 use dragnet_event::{Analyzer, Detector, Event, Finding, Level};
@@ -47,7 +49,17 @@ pub struct HuntConfig {
     /// How mail (EML, MBOX) is read and judged: the organisation's domains, trusted hosts,
     /// thresholds and the per-message limits.
     pub mail: std::sync::Arc<MailConfig>,
+    /// Bytes of findings held in memory while the files are read; beyond it, sorted runs go
+    /// to temporary files (see `spool.rs`).
+    pub findings_budget: usize,
+    /// Called once reading is over and the detectors are dropped, before the findings are
+    /// gathered: the binary can hand the freed memory (the compiled rules) back to the
+    /// system there.
+    pub release_memory: Option<fn()>,
 }
+
+/// Default of [`HuntConfig::findings_budget`].
+pub const DEFAULT_FINDINGS_BUDGET: usize = 8 << 20;
 
 impl Default for HuntConfig {
     fn default() -> Self {
@@ -57,6 +69,8 @@ impl Default for HuntConfig {
             max_read_errors: DEFAULT_MAX_READ_ERRORS,
             hidden_rules: HashSet::new(),
             mail: Default::default(),
+            findings_budget: DEFAULT_FINDINGS_BUDGET,
+            release_memory: None,
         }
     }
 }
@@ -122,6 +136,8 @@ pub struct RunSummary {
     pub analyzer_findings: BTreeMap<String, u64>,
     /// Peak state each analyzer held (bytes, sampled while it ran), by analyzer name.
     pub analyzer_state_peak: BTreeMap<String, usize>,
+    /// Findings that went to temporary files while the files were read.
+    pub spool: SpoolStats,
 }
 
 impl RunSummary {
@@ -147,6 +163,10 @@ pub struct HuntResult {
 /// Run `detectors` over every event of the discovered files, then `analyzers` over the
 /// findings in time order.
 ///
+/// The detectors are dropped once the files are read (the compiled rules are most of the
+/// memory of a run), and the findings gathered while reading stay under
+/// `cfg.findings_budget` bytes (the rest wait in sorted temporary files, see `spool.rs`).
+///
 /// Files are read in parallel on a pool of `cfg.threads` threads, largest first. A file that
 /// makes up most of the input (one big EVTX) is read first with `cfg.threads` for the
 /// parser's own chunk-level parallelism; the others are read one thread each. Events go
@@ -163,7 +183,7 @@ pub struct HuntResult {
 /// files interleaved), then the timeline of findings like the others.
 pub fn hunt(
     discovery: &Discovery,
-    detectors: &[std::sync::Arc<dyn Detector>],
+    detectors: Vec<std::sync::Arc<dyn Detector>>,
     mut analyzers: Vec<Box<dyn Analyzer>>,
     cfg: &HuntConfig,
     progress: &dyn Progress,
@@ -182,6 +202,13 @@ pub fn hunt(
         wanting.into_iter().map(Mutex::new).collect()
     };
     let filter_early = filter_early && event_analyzers.is_empty();
+    let spool = Mutex::new(Spool::new(cfg.findings_budget));
+    let to_spool = |found: &mut Vec<Finding>| {
+        spool
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_all(found)
+    };
 
     let per_file = read_all(
         &discovery.files,
@@ -190,7 +217,7 @@ pub fn hunt(
         Vec::<Finding>::new,
         |found: &mut Vec<Finding>, scratch: &mut Vec<Finding>, events: &[Event]| {
             for event in events {
-                for d in detectors {
+                for d in &detectors {
                     d.detect(event, scratch);
                 }
             }
@@ -206,8 +233,15 @@ pub fn hunt(
             } else {
                 found.append(scratch);
             }
+            // Handed on at once: a file's state lives until the end of the run.
+            if !found.is_empty() {
+                to_spool(found);
+            }
         },
-        Some(&|all: &mut Vec<Finding>, mut part: Vec<Finding>| all.append(&mut part)),
+        Some(&|all: &mut Vec<Finding>, mut part: Vec<Finding>| {
+            all.append(&mut part);
+            to_spool(all);
+        }),
         if event_analyzers.is_empty() {
             1
         } else {
@@ -215,15 +249,22 @@ pub fn hunt(
         },
     );
 
-    let mut findings: Vec<Finding> = Vec::new();
     let mut totals = Totals::default();
     let mut files_out = Vec::with_capacity(per_file.outputs.len());
-    for (file, summary, found) in per_file.outputs {
+    for (file, summary, mut found) in per_file.outputs {
         totals.add(&summary);
         files_out.push(file_stats(file, &summary));
-        findings.extend(found);
+        to_spool(&mut found);
     }
-    findings.sort_by(Finding::timeline_cmp);
+    // The rules are not needed any more: their memory goes before the findings come back.
+    drop(detectors);
+    if let Some(release) = cfg.release_memory {
+        release();
+    }
+    let (mut findings, spool_stats) = spool
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .finish();
     // The event analyzers then go on like the others (they see the findings too).
     analyzers.splice(
         0..0,
@@ -278,6 +319,7 @@ pub fn hunt(
         read_errors_omitted: per_file.errors.omitted,
         analyzer_findings,
         analyzer_state_peak,
+        spool: spool_stats,
     };
     progress.finish();
     HuntResult { findings, summary }
@@ -336,7 +378,7 @@ pub(crate) fn read_all<'a, S, N, F>(
     progress: &dyn Progress,
     new_state: N,
     on_events: F,
-    merge: Option<&Merge<S>>,
+    merge: Option<&Merge<'_, S>>,
     file_batch: usize,
 ) -> ReadAll<'a, S>
 where
@@ -468,7 +510,7 @@ where
 }
 
 /// Folds the state built by one batch of events into the file's state.
-pub(crate) type Merge<S> = dyn Fn(&mut S, S) + Sync;
+pub(crate) type Merge<'m, S> = dyn Fn(&mut S, S) + Sync + 'm;
 
 /// Events a batch of the big file holds.
 const BATCH: usize = 1024;
@@ -484,7 +526,7 @@ struct Solo<'a, S, N, F> {
     progress: &'a dyn Progress,
     new_state: &'a N,
     on_events: &'a F,
-    merge: &'a Merge<S>,
+    merge: &'a Merge<'a, S>,
     errors: &'a Mutex<ReadErrors>,
     max_errors: usize,
     slot: &'a Mutex<Option<(FileSummary, S)>>,

@@ -200,7 +200,7 @@ fn hunt_sorts_filters_and_counts() {
 
     let all = hunt(
         &disc,
-        std::slice::from_ref(&det),
+        vec![det.clone()],
         Vec::new(),
         &cfg(2, Level::Informational),
         &NoProgress,
@@ -250,7 +250,7 @@ fn hunt_sorts_filters_and_counts() {
     // The level filter drops the low finding; one thread gives the same result.
     let high = hunt(
         &disc,
-        std::slice::from_ref(&det),
+        vec![det.clone()],
         Vec::new(),
         &cfg(1, Level::Medium),
         &NoProgress,
@@ -279,7 +279,7 @@ fn analyzers_see_the_timeline_and_their_findings_are_merged() {
     };
     let r = hunt(
         &disc,
-        &[det],
+        vec![det],
         vec![Box::new(analyzer)],
         &cfg(2, Level::Low),
         &NoProgress,
@@ -319,7 +319,7 @@ fn analyzers_see_findings_below_the_level_and_of_hidden_rules() {
     // The low finding is counted by the analyzer, then dropped by the level filter.
     let r = hunt(
         &disc,
-        std::slice::from_ref(&det),
+        vec![det.clone()],
         vec![counting()],
         &cfg(2, Level::High),
         &NoProgress,
@@ -332,7 +332,7 @@ fn analyzers_see_findings_below_the_level_and_of_hidden_rules() {
     // Hidden rules feed the analyzer but are not reported.
     let mut c = cfg(1, Level::Informational);
     c.hidden_rules.insert("test-process-creation".into());
-    let r = hunt(&disc, &[det], vec![counting()], &c, &NoProgress);
+    let r = hunt(&disc, vec![det], vec![counting()], &c, &NoProgress);
     let ids: Vec<&str> = r.findings.iter().map(|f| f.rule.id.as_str()).collect();
     assert_eq!(ids, ["test-network", "count"]);
     assert_eq!(r.findings[1].details["count"], 4);
@@ -346,7 +346,7 @@ fn hidden_rules_are_dropped_without_analyzers_too() {
     let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
     let mut c = cfg(2, Level::Informational);
     c.hidden_rules.insert("test-network".into());
-    let r = hunt(&disc, &[det], Vec::new(), &c, &NoProgress);
+    let r = hunt(&disc, vec![det], Vec::new(), &c, &NoProgress);
     assert_eq!(r.findings.len(), 3);
     assert!(r
         .findings
@@ -437,7 +437,7 @@ fn read_errors_are_bounded_and_counted() {
     let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
     let r = hunt(
         &disc,
-        &[det],
+        vec![det],
         Vec::new(),
         &HuntConfig {
             threads: 2,
@@ -477,6 +477,7 @@ fn nothing_readable_is_reported() {
         read_errors_omitted: 0,
         analyzer_findings: BTreeMap::new(),
         analyzer_state_peak: BTreeMap::new(),
+        spool: Default::default(),
     };
     assert!(!s.anything_readable());
 }
@@ -533,7 +534,7 @@ fn analyzers_that_want_events_see_every_event_once() {
     for threads in [1, 2] {
         let r = hunt(
             &disc,
-            &[],
+            Vec::new(),
             vec![event_counter()],
             &cfg(threads, Level::Informational),
             &NoProgress,
@@ -578,7 +579,7 @@ fn a_big_json_lines_file_reads_the_same_on_every_thread_count() {
     let run = |threads: usize| {
         hunt(
             &disc,
-            std::slice::from_ref(&det),
+            vec![det.clone()],
             vec![event_counter()],
             &cfg(threads, Level::Informational),
             &NoProgress,
@@ -607,4 +608,116 @@ fn a_big_json_lines_file_reads_the_same_on_every_thread_count() {
     };
     assert_eq!(key(&one), key(&two));
     assert!(one.findings.len() as u64 > records / 2);
+}
+
+/// Findings beyond the memory budget wait in sorted temporary files: a run with a tiny
+/// budget gives exactly the findings (every field, in the same order) of a run that keeps
+/// them all in memory, on one thread and on two.
+#[test]
+fn findings_beyond_the_budget_come_back_from_disk_the_same() {
+    let dir = TempDir::new("spool");
+    let mut text = String::new();
+    for i in 0..3000u64 {
+        // Times out of file order, some equal, so that the merge has work to do.
+        let time = format!("2024-05-01T10:{:02}:{:02}Z", (i * 7) % 60, (i * 13) % 60);
+        text += &line(&time, SYSMON, 1 + (i % 3) as i64, &format!(r"C:\t\{i}.exe"));
+    }
+    dir.write("a.jsonl", &text);
+    dir.write("b.jsonl", &text[..text.len() / 3]);
+    let disc = discover(&dir);
+    let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
+    let run = |threads: usize, budget: usize| {
+        let c = HuntConfig {
+            findings_budget: budget,
+            ..cfg(threads, Level::Informational)
+        };
+        hunt(&disc, vec![det.clone()], vec![counting()], &c, &NoProgress)
+    };
+    let whole = run(1, usize::MAX);
+    assert_eq!(whole.summary.spool.runs, 0);
+    assert!(whole.findings.len() > 2000, "{}", whole.findings.len());
+    for threads in [1, 2] {
+        let spooled = run(threads, 64 << 10);
+        let s = &spooled.summary.spool;
+        assert!(s.runs >= 3, "runs {}", s.runs);
+        assert!(s.spilled > 0 && s.bytes > 0);
+        assert_eq!((s.kept_in_memory, s.lost), (0, 0));
+        assert_eq!(spooled.findings.len(), whole.findings.len());
+        assert!(
+            spooled.findings == whole.findings,
+            "threads {threads}: findings differ"
+        );
+        // Rules and paths are shared again, not one copy a finding.
+        let f = &spooled.findings;
+        assert!(f.windows(2).any(|w| Arc::ptr_eq(&w[0].rule, &w[1].rule)));
+        assert!(f.windows(2).any(|w| w[0].source.path == w[1].source.path
+            && Arc::ptr_eq(&w[0].source.path, &w[1].source.path)));
+    }
+}
+
+/// The spool on its own: equal findings keep their push order across runs, a finding with
+/// every kind of detail value and correlated events comes back unchanged, and the runs are
+/// removed afterwards.
+#[test]
+fn the_spool_keeps_push_order_among_equal_findings_and_every_field() {
+    let rule = Arc::new(RuleMeta {
+        id: "r".into(),
+        title: "R".into(),
+        author: "tests".into(),
+        tags: vec!["attack.t1003.001".into()],
+        ..Default::default()
+    });
+    let at = |t: i64, n: u64| {
+        let mut f = Finding::new(
+            rule.clone(),
+            Level::Medium,
+            dragnet_event::Timestamp(t),
+            "HOST-1",
+            dragnet_event::Provenance {
+                path: Arc::from("x.evtx"),
+                record: 7,
+                format: dragnet_event::SourceFormat::Evtx,
+            },
+        );
+        f.details.insert("n".into(), n.into());
+        f.details
+            .insert("s".into(), "quote \" nul \u{0} é \u{202e}".into());
+        f.details.insert("f".into(), 0.1f64.into());
+        f.details.insert(
+            "list".into(),
+            serde_json::json!([1, "two", null, {"k": [true]}]),
+        );
+        f.events.push(f.source.clone());
+        f
+    };
+    let mut expect = Vec::new();
+    for n in 0..20u64 {
+        // Equal sort keys (time, path, record, rule); only the pushed number differs.
+        expect.push(at(if n % 2 == 0 { 5 } else { 3 }, n));
+    }
+    let fill = |mut spool: Spool| {
+        for f in &expect {
+            spool.push_all(&mut vec![f.clone()]);
+        }
+        spool.finish()
+    };
+    // Its own directory: the hunt test above counts the spool directories in the system's.
+    let dir = TempDir::new("spool-order");
+    let (back, stats) = fill(Spool::in_dir(1, dir.0.clone()));
+    let mut sorted = expect.clone();
+    sorted.sort_by(Finding::timeline_cmp);
+    assert_eq!((stats.runs, stats.spilled), (20, 20));
+    assert!(back == sorted, "order or content changed");
+    let left = std::fs::read_dir(&dir.0).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "the spool left its runs behind");
+
+    // Runs that cannot be written (the directory cannot be made) stay in memory: nothing is
+    // lost and the order is the same.
+    let not_a_dir = dir.write("file", "");
+    let (back, stats) = fill(Spool::in_dir(1, not_a_dir));
+    assert_eq!((stats.runs, stats.kept_in_memory, stats.lost), (0, 20, 0));
+    assert!(
+        back == sorted,
+        "order or content changed when held in memory"
+    );
 }

@@ -57,7 +57,7 @@ fn hunt_finds_the_phishing_message_and_the_draft_channel() {
         threads: 2,
         ..Default::default()
     };
-    let r = hunt(&disc, &detectors, analyzers, &cfg, &NoProgress);
+    let r = hunt(&disc, detectors, analyzers, &cfg, &NoProgress);
     assert_eq!(r.summary.errors, 0, "{:?}", r.summary.read_errors);
 
     // Phishing: the ground truth names the message in the mailbox (1-based index) and its
