@@ -91,10 +91,20 @@ echo "rule set load + compile (dragnet rules validate, $TOTAL files):"
 # (validate exits 1: two SigmaHQ rules need placeholder values; the timing is what counts here)
 { /usr/bin/time -f '  wall %e s, cpu %U+%S s, rss %M KiB' "$BIN" rules validate "${RALL[@]}" 2>&1 >/dev/null || true; } | tail -1
 
+# One large file: the Mordor captures decompressed into one JSON lines file.
+JL="$WORK/mordor.jsonl"
+[ -s "$JL" ] || zcat "$SHARED"/data/json/mordor/*.jsonl.gz 2>/dev/null | grep -a '^{' > "$JL" || true
+echo
+echo "one large file ($(du -m "$JL" | cut -f1) MB of JSON lines), all rules, 1 vs 2 threads (wall s):"
+one_file() { # THREADS -> wall seconds
+    /usr/bin/time -f '%e' -o "$WORK/one-file-$1.time" "$BIN" hunt "$JL" "${ALLARGS[@]}" --format jsonl -q -j "$1" > /dev/null 2>&1 || true
+    cat "$WORK/one-file-$1.time"
+}
+W1=$(one_file 1); W2=$(one_file 2)
+python3 -c "w1, w2 = $W1, max($W2, 1e-9); print(f'  1 thread {w1:.2f} s, 2 threads {w2:.2f} s: {w1 / w2:.2f}x')"
+
 # The peer: rsigma evaluates JSON lines; both tools get the same decompressed Mordor capture.
 if command -v rsigma >/dev/null 2>&1; then
-    JL="$WORK/mordor.jsonl"
-    [ -s "$JL" ] || zcat "$SHARED"/data/json/mordor/*.jsonl.gz 2>/dev/null | grep -a '^{' > "$JL" || true
     echo
     echo "peer comparison on $(wc -l < "$JL") JSON lines ($(du -m "$JL" | cut -f1) MB), all rules, CPU seconds:"
     /usr/bin/time -f '  dragnet hunt: wall %e s, cpu %U+%S s, rss %M KiB' "$BIN" hunt "$JL" "${ALLARGS[@]}" --format jsonl -q -j 2 > "$WORK/dragnet-mordor.jsonl" 2> "$WORK/dragnet-mordor.log" || true
