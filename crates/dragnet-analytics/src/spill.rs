@@ -16,7 +16,6 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// A buffered network record.
@@ -96,8 +95,6 @@ impl Paths {
     }
 }
 
-static RUN_DIRS: AtomicU64 = AtomicU64::new(0);
-
 /// The sorted runs of one analyzer, in a temporary directory removed on drop.
 pub(crate) struct Runs {
     dir: Option<PathBuf>,
@@ -132,12 +129,7 @@ impl Runs {
         if let Some(d) = &self.dir {
             return Ok(d.clone());
         }
-        let d = std::env::temp_dir().join(format!(
-            "dragnet-net-{}-{}",
-            std::process::id(),
-            RUN_DIRS.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&d)?;
+        let d = dragnet_event::private_scratch_dir(&std::env::temp_dir(), "dragnet-net")?;
         self.dir = Some(d.clone());
         Ok(d)
     }

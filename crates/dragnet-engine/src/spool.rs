@@ -20,7 +20,6 @@ use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 /// What spooling did, for the run summary.
@@ -102,8 +101,6 @@ struct Loaded {
     #[serde(default)]
     events: Vec<Provenance>,
 }
-
-static SPOOL_DIRS: AtomicU64 = AtomicU64::new(0);
 
 /// Findings kept under a memory budget (see the module documentation).
 pub struct Spool {
@@ -187,12 +184,7 @@ impl Spool {
         if let Some(d) = &self.dir {
             return Ok(d.clone());
         }
-        let d = self.parent.join(format!(
-            "dragnet-findings-{}-{}",
-            std::process::id(),
-            SPOOL_DIRS.fetch_add(1, AtomicOrdering::Relaxed)
-        ));
-        std::fs::create_dir_all(&d)?;
+        let d = dragnet_event::private_scratch_dir(&self.parent, "dragnet-findings")?;
         self.dir = Some(d.clone());
         Ok(d)
     }

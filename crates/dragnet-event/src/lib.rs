@@ -2,8 +2,9 @@
 //!
 //! Every reader (EVTX, JSON, Zeek, IIS, mail, ...) turns its input into [`Event`]s; every
 //! detector (Sigma rules, correlations, analytics) turns events into [`Finding`]s. This crate
-//! holds those two types and the small vocabulary around them (time, provenance, levels), and
-//! nothing else, so that every other crate can depend on it.
+//! holds those two types and the small vocabulary around them (time, provenance, levels, and
+//! the private scratch directories where findings and records wait during a run), and nothing
+//! else, so that every other crate can depend on it.
 //!
 //! Field names follow Sigma's conventions: Windows `System` fields by their element name
 //! (`EventID`, `Channel`, `Computer`, `Provider_Name`, ...), `EventData`/`UserData` by their
@@ -11,10 +12,12 @@
 
 mod event;
 mod finding;
+mod scratch;
 mod time;
 
 pub use event::{Event, Provenance, SourceFormat, Value};
 pub use finding::{attack_ids_from_tags, Finding, Level, RuleMeta};
+pub use scratch::private_scratch_dir;
 pub use time::Timestamp;
 
 /// Something that turns single events into findings, with no state between events.
