@@ -17,6 +17,8 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     common::check_paths_exist(&args.paths, "input")?;
     common::check_paths_exist(&args.rules, "rules path")?;
 
+    // Before the rules load: they load on the same threads.
+    let threads = common::threads(args.threads);
     let engine = load_rules(&args)?;
     let discovery = common::discover(&args.paths, args.quiet)?;
 
@@ -37,7 +39,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         analyzers.push(Box::new(correlator));
     }
     let cfg = HuntConfig {
-        threads: common::threads(args.threads),
+        threads,
         min_level: args.min_level,
         hidden_rules,
         release_memory: Some(crate::release_free_memory),

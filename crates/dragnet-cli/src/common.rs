@@ -99,10 +99,18 @@ fn looks_like_rules(path: &Path, discovery: &Discovery) -> bool {
             .any(|s| s.path.starts_with(path) && is_yaml(&s.path))
 }
 
+/// Threads for a run: `--threads`, else every core.
 pub fn threads(opt: Option<u32>) -> usize {
-    opt.map(|n| n as usize)
+    let n = opt
+        .map(|n| n as usize)
         .unwrap_or_else(dragnet_engine::default_threads)
-        .max(1)
+        .max(1);
+    // The shared pool (rule loading, a big file's parser and detection) gets the same size:
+    // `--threads 1` uses one core throughout. Only the first call of a process sizes it.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global();
+    n
 }
 
 /// A progress bar on standard error when it is a terminal and the run is not quiet;
