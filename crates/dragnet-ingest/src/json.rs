@@ -202,12 +202,18 @@ pub fn read_line_chunks(
     on_chunk: &mut dyn FnMut(LineChunk),
     on_error: &mut dyn FnMut(ReadError),
 ) -> u64 {
-    let mut chunk = LineChunk::default();
+    // Sized once for a chunk and its last line: growing it line by line copied the text
+    // again at every doubling.
+    let fresh = || LineChunk {
+        text: Vec::with_capacity(chunk_bytes + (chunk_bytes >> 3)),
+        lines: Vec::new(),
+    };
+    let mut chunk = fresh();
     let bytes = for_each_line(file, on_error, |line_no, text, _| {
         chunk.text.extend_from_slice(text);
         chunk.lines.push((line_no, chunk.text.len()));
         if chunk.text.len() >= chunk_bytes {
-            on_chunk(std::mem::take(&mut chunk));
+            on_chunk(std::mem::replace(&mut chunk, fresh()));
         }
     });
     if !chunk.lines.is_empty() {
