@@ -3,8 +3,7 @@
 //! Sigma needs the raw text (a value `0x10` or `1.10` must stay that string) and whether a
 //! scalar was quoted (`null` vs `'null'`), so scalars are not resolved by the YAML library.
 
-use saphyr::{MarkedYaml, ScalarStyle, YamlData, YamlLoader};
-use saphyr_parser::Parser;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
 
 /// One YAML node with the 1-based line where it starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,80 +104,133 @@ pub struct YamlError {
 }
 
 /// Parse every document of a (multi-document) YAML text.
+///
+/// The parser's events build the tree directly (no intermediate YAML tree): scalars keep their
+/// text and whether they were plain, tags are ignored, a key given twice in one mapping is an
+/// error, and aliases are refused (Sigma rules do not need them, and refusing them leaves no
+/// room for alias-expansion bombs).
 pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
-    let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
-    loader.early_parse(false);
+    let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(src);
-    if let Err(e) = parser.load(&mut loader, true) {
-        return Err(YamlError {
+    if let Err(e) = parser.load(&mut builder, true) {
+        // The builder's own error comes first: the parser goes on after it.
+        return Err(builder.error.unwrap_or_else(|| YamlError {
             line: e.marker().line(),
             message: e.info().to_string(),
-        });
+        }));
     }
-    if let Some(e) = loader.error() {
-        return Err(YamlError {
-            line: e.marker().line(),
-            message: e.info().to_string(),
-        });
+    match builder.error {
+        Some(e) => Err(e),
+        None => Ok(builder.docs),
     }
-    loader.into_documents().iter().map(convert).collect()
 }
 
-fn convert(n: &MarkedYaml<'_>) -> Result<Node, YamlError> {
-    let line = n.span.start.line();
-    let kind = match &n.data {
-        YamlData::Representation(text, style, _tag) => NodeKind::Scalar {
-            text: text.to_string(),
-            plain: matches!(style, ScalarStyle::Plain),
-        },
-        YamlData::Value(s) => NodeKind::Scalar {
-            text: scalar_text(s),
-            plain: true,
-        },
-        YamlData::Sequence(items) => {
-            NodeKind::Seq(items.iter().map(convert).collect::<Result<_, _>>()?)
+/// An open collection while its events arrive.
+enum Open {
+    Seq(usize, Vec<Node>),
+    /// Its line, entries so far, and the key waiting for its value (with the key's line).
+    Map(usize, Vec<(String, Node)>, Option<(String, usize)>),
+}
+
+/// Mappings at least this long find duplicate keys through an index, not a scan.
+const INDEXED_MAP: usize = 16;
+
+/// Builds [`Node`]s from the parser's events.
+#[derive(Default)]
+struct Builder {
+    docs: Vec<Node>,
+    stack: Vec<Open>,
+    /// Key sets of the open mappings that reached [`INDEXED_MAP`] entries, by stack depth.
+    indexes: Vec<(usize, std::collections::HashSet<String>)>,
+    error: Option<YamlError>,
+}
+
+impl Builder {
+    fn fail(&mut self, line: usize, message: &str) {
+        if self.error.is_none() {
+            self.error = Some(YamlError {
+                line,
+                message: message.to_string(),
+            });
         }
-        YamlData::Mapping(m) => {
-            let mut out = Vec::with_capacity(m.len());
-            for (k, v) in m.iter() {
-                let key = match &k.data {
-                    YamlData::Representation(t, _, _) => t.to_string(),
-                    YamlData::Value(s) => scalar_text(s),
-                    _ => {
-                        return Err(YamlError {
-                            line: k.span.start.line(),
-                            message: "mapping keys must be scalars".into(),
-                        })
+    }
+
+    /// A finished node: into its parent, or a document of its own.
+    fn add(&mut self, node: Node) {
+        let depth = self.stack.len();
+        match self.stack.last_mut() {
+            None => self.docs.push(node),
+            Some(Open::Seq(_, items)) => items.push(node),
+            Some(Open::Map(_, entries, pending)) => match pending.take() {
+                None => match node.kind {
+                    NodeKind::Scalar { text, .. } => *pending = Some((text, node.line)),
+                    _ => self.fail(node.line, "mapping keys must be scalars"),
+                },
+                Some((key, key_line)) => {
+                    let indexed = self.indexes.last_mut().filter(|(d, _)| *d == depth);
+                    let duplicate = match indexed {
+                        Some((_, set)) => !set.insert(key.clone()),
+                        None => entries.iter().any(|(k, _)| *k == key),
+                    };
+                    if duplicate {
+                        self.fail(key_line, "duplicated key in mapping");
+                        return;
                     }
-                };
-                out.push((key, convert(v)?));
-            }
-            NodeKind::Map(out)
+                    entries.push((key, node));
+                    if entries.len() == INDEXED_MAP
+                        && self.indexes.last().is_none_or(|(d, _)| *d != depth)
+                    {
+                        let set = entries.iter().map(|(k, _)| k.clone()).collect();
+                        self.indexes.push((depth, set));
+                    }
+                }
+            },
         }
-        YamlData::Tagged(_, inner) => return convert(inner),
-        YamlData::Alias(_) => {
-            return Err(YamlError {
-                line,
-                message: "YAML aliases are not supported in Sigma rules".into(),
-            })
-        }
-        YamlData::BadValue => {
-            return Err(YamlError {
-                line,
-                message: "invalid YAML value".into(),
-            })
-        }
-    };
-    Ok(Node { line, kind })
+    }
 }
 
-fn scalar_text(s: &saphyr::Scalar<'_>) -> String {
-    match s {
-        saphyr::Scalar::Null => "null".into(),
-        saphyr::Scalar::Boolean(b) => b.to_string(),
-        saphyr::Scalar::Integer(i) => i.to_string(),
-        saphyr::Scalar::FloatingPoint(f) => f.to_string(),
-        saphyr::Scalar::String(s) => s.to_string(),
+impl<'input> SpannedEventReceiver<'input> for Builder {
+    fn on_event(&mut self, ev: Event<'input>, span: Span) {
+        if self.error.is_some() {
+            return;
+        }
+        let line = span.start.line();
+        match ev {
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) => {}
+            Event::DocumentEnd => {
+                if !self.stack.is_empty() {
+                    self.fail(line, "unfinished YAML document");
+                }
+            }
+            Event::Alias(_) => self.fail(line, "YAML aliases are not supported in Sigma rules"),
+            Event::Scalar(text, style, _, _) => self.add(Node {
+                line,
+                kind: NodeKind::Scalar {
+                    text: text.into_owned(),
+                    plain: matches!(style, ScalarStyle::Plain),
+                },
+            }),
+            Event::SequenceStart(..) => self.stack.push(Open::Seq(line, Vec::new())),
+            Event::MappingStart(..) => self.stack.push(Open::Map(line, Vec::new(), None)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let depth = self.stack.len();
+                if self.indexes.last().is_some_and(|(d, _)| *d == depth) {
+                    self.indexes.pop();
+                }
+                let node = match self.stack.pop() {
+                    Some(Open::Seq(line, items)) => Node {
+                        line,
+                        kind: NodeKind::Seq(items),
+                    },
+                    Some(Open::Map(line, entries, _)) => Node {
+                        line,
+                        kind: NodeKind::Map(entries),
+                    },
+                    None => return self.fail(line, "unbalanced YAML collection"),
+                };
+                self.add(node);
+            }
+        }
     }
 }
 
@@ -199,6 +251,44 @@ mod tests {
         assert!(!d.get("d").unwrap().is_null());
         assert_eq!(d.get("e").unwrap().line, 6);
         assert_eq!(docs[1].get("f").unwrap().line, 8);
+    }
+
+    #[test]
+    fn duplicate_keys_aliases_and_collection_keys_are_errors_with_lines() {
+        let e = parse_documents("a: 1\nb:\n  c: 1\n  c: 2\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (4, "duplicated key in mapping")
+        );
+        let e = parse_documents("a: &x 1\nb: *x\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("aliases"), "{e:?}");
+        let e = parse_documents("x: 1\n? [a]\n: 1\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (2, "mapping keys must be scalars")
+        );
+        // A long mapping finds duplicates through its index; nested maps keep their own keys.
+        let mut text: String = (0..40).map(|i| format!("k{i}:\n  k{i}: {i}\n")).collect();
+        let docs = parse_documents(&text).unwrap();
+        assert_eq!(docs[0].as_map().unwrap().len(), 40);
+        assert_eq!(
+            docs[0].get("k39").unwrap().get("k39").unwrap().as_str(),
+            Some("39")
+        );
+        text.push_str("k7: again\n");
+        let e = parse_documents(&text).unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (81, "duplicated key in mapping")
+        );
+        // Tags are ignored; an empty document is a null.
+        let docs = parse_documents("x: !tag {a: 1}\n---\n").unwrap();
+        assert_eq!(
+            docs[0].get("x").unwrap().get("a").unwrap().as_str(),
+            Some("1")
+        );
+        assert!(docs[1].is_null());
     }
 
     #[test]
