@@ -192,7 +192,7 @@ struct HuntArgs {
     /// Write the timeline to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Worker threads (default: every core).
+    /// Threads for the whole run: rule loading, reading, detection (default: every core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     threads: Option<u32>,
     /// No progress, no skipped-file lines, no closing summary.
@@ -226,7 +226,7 @@ struct StatsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = StatsFormat::Table)]
     format: StatsFormat,
-    /// Worker threads (default: every core).
+    /// Threads for the whole run: rule loading, reading, detection (default: every core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     threads: Option<u32>,
     /// No progress and no skipped-file lines.
