@@ -16,7 +16,7 @@ mod spool;
 mod stats;
 
 pub use progress::{NoProgress, Progress};
-pub use spool::{finding_bytes, Spool, SpoolStats};
+pub use spool::{Spool, SpoolStats};
 pub use stats::{stats, EventIdCount, FormatCount, SkippedFile, StatsResult};
 
 use dragnet_event::{Analyzer, Detector, Event, Finding, Level};
@@ -203,19 +203,14 @@ pub fn hunt(
     };
     let filter_early = filter_early && event_analyzers.is_empty();
     let spool = Mutex::new(Spool::new(cfg.findings_budget));
-    let to_spool = |found: &mut Vec<Finding>| {
-        spool
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_all(found)
-    };
 
+    // Findings go to the spool as soon as a batch of events is done: nothing is kept per file.
     let per_file = read_all(
         &discovery.files,
         cfg,
         progress,
-        Vec::<Finding>::new,
-        |found: &mut Vec<Finding>, scratch: &mut Vec<Finding>, events: &[Event]| {
+        || (),
+        |_: &mut (), scratch: &mut Vec<Finding>, events: &[Event]| {
             for event in events {
                 for d in &detectors {
                     d.detect(event, scratch);
@@ -229,19 +224,16 @@ pub fn hunt(
                 }
             }
             if filter_early {
-                found.extend(scratch.drain(..).filter(|f| keep(f)));
-            } else {
-                found.append(scratch);
+                scratch.retain(|f| keep(f));
             }
-            // Handed on at once: a file's state lives until the end of the run.
-            if !found.is_empty() {
-                to_spool(found);
+            if !scratch.is_empty() {
+                spool
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_all(scratch);
             }
         },
-        Some(&|all: &mut Vec<Finding>, mut part: Vec<Finding>| {
-            all.append(&mut part);
-            to_spool(all);
-        }),
+        Some(&|_: &mut (), ()| {}),
         if event_analyzers.is_empty() {
             1
         } else {
@@ -251,10 +243,9 @@ pub fn hunt(
 
     let mut totals = Totals::default();
     let mut files_out = Vec::with_capacity(per_file.outputs.len());
-    for (file, summary, mut found) in per_file.outputs {
+    for (file, summary, ()) in per_file.outputs {
         totals.add(&summary);
         files_out.push(file_stats(file, &summary));
-        to_spool(&mut found);
     }
     // The rules are not needed any more: their memory goes before the findings come back.
     drop(detectors);
@@ -465,8 +456,8 @@ where
                     file_batch,
                 };
                 match dragnet_ingest::LineParser::for_file(&files[idx]) {
-                    Some(parser) => read_solo_chunked(&solo, &parser),
-                    None => read_solo_batched(&solo, &cfg.mail),
+                    Some(parser) => solo.read_chunked(&parser),
+                    None => solo.read_batched(&cfg.mail),
                 }
             }
             None => read_one(idx, threads),
@@ -596,153 +587,150 @@ fn spawn_bounded<'s, T, W>(
     }
 }
 
-/// A big file read by its own parser (EVTX: chunk-level parallel): its events go to the pool
-/// in batches, so that detection uses every core while the parser's workers parse. Done
-/// batches come back to the reading thread, which frees their events: memory goes back to
-/// the allocator arena it came from without the workers queueing on that arena's lock, and
-/// the batch's buffer is reused.
-fn read_solo_batched<S, N, F>(solo: &Solo<'_, S, N, F>, mail: &MailConfig)
-where
-    S: Send,
-    N: Fn() -> S + Sync,
-    F: Fn(&mut S, &mut Vec<Finding>, &[Event]) + Sync,
-{
-    let shared = Mutex::new((solo.new_state)());
-    let in_flight = AtomicUsize::new(0);
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<Event>>();
-    let process = |batch: Vec<Event>| {
-        let mut state = (solo.new_state)();
-        let mut scratch = Vec::new();
-        (solo.on_events)(&mut state, &mut scratch, &batch);
-        (solo.merge)(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
-        // The reader outlives every batch; if it is gone the batch is simply freed here.
-        let _ = done_tx.send(batch);
-    };
-    let summary = rayon::in_place_scope(|scope| {
-        let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
-        let summary = dragnet_ingest::read_file_with(
-            solo.file,
-            &ReadOptions {
-                threads: solo.threads,
-            },
-            mail,
-            &mut |event: Event| {
-                batch.push(event);
-                if batch.len() >= BATCH {
-                    let mut next = None;
-                    while let Ok(mut done) = done_rx.try_recv() {
-                        done.clear();
-                        next = Some(done);
-                    }
-                    let next = next.unwrap_or_else(|| Vec::with_capacity(BATCH));
-                    let full = std::mem::replace(&mut batch, next);
-                    solo.progress.add_records(full.len() as u64, 0);
-                    spawn_bounded(scope, &in_flight, 2 * solo.threads, full, &process);
-                }
-            },
-            &mut |err: ReadError| {
-                solo.errors
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .keep(err, solo.max_errors)
-            },
-        );
-        let rest = std::mem::take(&mut batch);
-        solo.progress.add_records(rest.len() as u64, summary.bytes);
-        process(rest);
-        summary
-    });
-    finish_solo(solo, summary, shared);
-}
-
 /// Bytes of JSON lines a chunk of a big file holds.
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// A big JSON lines file: this thread only cuts it into chunks of lines; each chunk is parsed,
-/// run through `on_events` and freed on one pool thread (parsing is most of the cost of such
-/// a file, and memory stays with the thread that allocated it). Events are handed on as they
-/// are parsed (in small batches when analyzers want them), not held for the whole chunk.
-fn read_solo_chunked<S, N, F>(solo: &Solo<'_, S, N, F>, parser: &dragnet_ingest::LineParser)
+impl<S, N, F> Solo<'_, S, N, F>
 where
     S: Send,
     N: Fn() -> S + Sync,
     F: Fn(&mut S, &mut Vec<Finding>, &[Event]) + Sync,
 {
-    let shared = Mutex::new((solo.new_state)());
-    let in_flight = AtomicUsize::new(0);
-    let (records, parse_errors) = (AtomicU64::new(0), AtomicU64::new(0));
-    // Chunks finish in any order: this file's errors are gathered here and handed on in line
-    // order at the end (the first `max_errors` lines; a bounded buffer meanwhile).
-    let max_errors = solo.max_errors;
-    let file_errors: Mutex<(Vec<(u64, ReadError)>, u64)> = Mutex::new((Vec::new(), 0));
-    let line_of = |e: &ReadError| {
-        e.location
-            .strip_prefix("line ")
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let keep_error = |err: ReadError| {
-        let mut guard = file_errors.lock().unwrap_or_else(|p| p.into_inner());
-        let (kept, omitted) = &mut *guard;
-        kept.push((line_of(&err), err));
-        if kept.len() >= 2 * max_errors.max(1) {
-            kept.sort_by_key(|(line, _)| *line);
-            *omitted += kept.len().saturating_sub(max_errors) as u64;
-            kept.truncate(max_errors);
-        }
-    };
-    let process = |chunk: dragnet_ingest::LineChunk| {
-        let mut state = (solo.new_state)();
-        let mut scratch = Vec::new();
-        let mut batcher = Batcher::new(solo.file_batch);
-        let (n, errs) = parser.parse(
-            &chunk,
-            &mut |e| batcher.push(e, &mut state, &mut scratch, solo.on_events),
-            &mut |e| keep_error(e),
-        );
-        batcher.finish(&mut state, &mut scratch, solo.on_events);
-        drop(chunk);
-        records.fetch_add(n, Ordering::Relaxed);
-        parse_errors.fetch_add(errs, Ordering::Relaxed);
-        solo.progress.add_records(n, 0);
-        (solo.merge)(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
-    };
-    let mut read_errors = 0u64;
-    let bytes = rayon::in_place_scope(|scope| {
-        dragnet_ingest::read_line_chunks(
-            solo.file,
-            CHUNK_BYTES,
-            &mut |chunk| spawn_bounded(scope, &in_flight, 2 * solo.threads, chunk, &process),
-            &mut |err| {
-                read_errors += 1;
-                keep_error(err);
-            },
-        )
-    });
-    solo.progress.add_records(0, bytes);
-    let (mut kept, omitted) = file_errors.into_inner().unwrap_or_else(|p| p.into_inner());
-    kept.sort_by_key(|(line, _)| *line);
-    {
-        let mut e = solo.errors.lock().unwrap_or_else(|p| p.into_inner());
-        e.omitted += omitted;
-        for (_, err) in kept {
-            e.keep(err, max_errors);
-        }
+    /// A big file read by its own parser (EVTX: chunk-level parallel): its events go to the pool
+    /// in batches, so that detection uses every core while the parser's workers parse. Done
+    /// batches come back to the reading thread, which frees their events: memory goes back to
+    /// the allocator arena it came from without the workers queueing on that arena's lock, and
+    /// the batch's buffer is reused.
+    fn read_batched(&self, mail: &MailConfig) {
+        let shared = Mutex::new((self.new_state)());
+        let in_flight = AtomicUsize::new(0);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<Event>>();
+        let process = |batch: Vec<Event>| {
+            let mut state = (self.new_state)();
+            let mut scratch = Vec::new();
+            (self.on_events)(&mut state, &mut scratch, &batch);
+            (self.merge)(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
+            // The reader outlives every batch; if it is gone the batch is simply freed here.
+            let _ = done_tx.send(batch);
+        };
+        let summary = rayon::in_place_scope(|scope| {
+            let mut batch: Vec<Event> = Vec::with_capacity(BATCH);
+            let summary = dragnet_ingest::read_file_with(
+                self.file,
+                &ReadOptions {
+                    threads: self.threads,
+                },
+                mail,
+                &mut |event: Event| {
+                    batch.push(event);
+                    if batch.len() >= BATCH {
+                        let mut next = None;
+                        while let Ok(mut done) = done_rx.try_recv() {
+                            done.clear();
+                            next = Some(done);
+                        }
+                        let next = next.unwrap_or_else(|| Vec::with_capacity(BATCH));
+                        let full = std::mem::replace(&mut batch, next);
+                        self.progress.add_records(full.len() as u64, 0);
+                        spawn_bounded(scope, &in_flight, 2 * self.threads, full, &process);
+                    }
+                },
+                &mut |err: ReadError| {
+                    self.errors
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .keep(err, self.max_errors)
+                },
+            );
+            let rest = std::mem::take(&mut batch);
+            self.progress.add_records(rest.len() as u64, summary.bytes);
+            process(rest);
+            summary
+        });
+        self.finish(summary, shared);
     }
-    let summary = FileSummary {
-        records: records.into_inner(),
-        errors: read_errors + parse_errors.into_inner(),
-        bytes,
-    };
-    finish_solo(solo, summary, shared);
-}
 
-/// Report the big file done and leave its summary and state in its slot.
-fn finish_solo<S, N, F>(solo: &Solo<'_, S, N, F>, summary: FileSummary, state: Mutex<S>) {
-    solo.progress
-        .file_done(Path::new(&solo.file.path), summary.records, summary.bytes);
-    let state = state.into_inner().unwrap_or_else(|p| p.into_inner());
-    *solo.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
+    /// A big JSON lines file: this thread only cuts it into chunks of lines; each chunk is parsed,
+    /// run through `on_events` and freed on one pool thread (parsing is most of the cost of such
+    /// a file, and memory stays with the thread that allocated it). Events are handed on as they
+    /// are parsed (in small batches when analyzers want them), not held for the whole chunk.
+    fn read_chunked(&self, parser: &dragnet_ingest::LineParser) {
+        let shared = Mutex::new((self.new_state)());
+        let in_flight = AtomicUsize::new(0);
+        let (records, parse_errors) = (AtomicU64::new(0), AtomicU64::new(0));
+        // Chunks finish in any order: this file's errors are gathered here and handed on in line
+        // order at the end (the first `max_errors` lines; a bounded buffer meanwhile).
+        let max_errors = self.max_errors;
+        let file_errors: Mutex<(Vec<(u64, ReadError)>, u64)> = Mutex::new((Vec::new(), 0));
+        let line_of = |e: &ReadError| {
+            e.location
+                .strip_prefix("line ")
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let keep_error = |err: ReadError| {
+            let mut guard = file_errors.lock().unwrap_or_else(|p| p.into_inner());
+            let (kept, omitted) = &mut *guard;
+            kept.push((line_of(&err), err));
+            if kept.len() >= 2 * max_errors.max(1) {
+                kept.sort_by_key(|(line, _)| *line);
+                *omitted += kept.len().saturating_sub(max_errors) as u64;
+                kept.truncate(max_errors);
+            }
+        };
+        let process = |chunk: dragnet_ingest::LineChunk| {
+            let mut state = (self.new_state)();
+            let mut scratch = Vec::new();
+            let mut batcher = Batcher::new(self.file_batch);
+            let (n, errs) = parser.parse(
+                &chunk,
+                &mut |e| batcher.push(e, &mut state, &mut scratch, self.on_events),
+                &mut |e| keep_error(e),
+            );
+            batcher.finish(&mut state, &mut scratch, self.on_events);
+            drop(chunk);
+            records.fetch_add(n, Ordering::Relaxed);
+            parse_errors.fetch_add(errs, Ordering::Relaxed);
+            self.progress.add_records(n, 0);
+            (self.merge)(&mut shared.lock().unwrap_or_else(|p| p.into_inner()), state);
+        };
+        let mut read_errors = 0u64;
+        let bytes = rayon::in_place_scope(|scope| {
+            dragnet_ingest::read_line_chunks(
+                self.file,
+                CHUNK_BYTES,
+                &mut |chunk| spawn_bounded(scope, &in_flight, 2 * self.threads, chunk, &process),
+                &mut |err| {
+                    read_errors += 1;
+                    keep_error(err);
+                },
+            )
+        });
+        self.progress.add_records(0, bytes);
+        let (mut kept, omitted) = file_errors.into_inner().unwrap_or_else(|p| p.into_inner());
+        kept.sort_by_key(|(line, _)| *line);
+        {
+            let mut e = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+            e.omitted += omitted;
+            for (_, err) in kept {
+                e.keep(err, max_errors);
+            }
+        }
+        let summary = FileSummary {
+            records: records.into_inner(),
+            errors: read_errors + parse_errors.into_inner(),
+            bytes,
+        };
+        self.finish(summary, shared);
+    }
+
+    /// Report the big file done and leave its summary and state in its slot.
+    fn finish(&self, summary: FileSummary, state: Mutex<S>) {
+        self.progress
+            .file_done(Path::new(&self.file.path), summary.records, summary.bytes);
+        let state = state.into_inner().unwrap_or_else(|p| p.into_inner());
+        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
+    }
 }
 
 #[cfg(test)]

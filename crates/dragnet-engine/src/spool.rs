@@ -16,7 +16,7 @@
 use dragnet_event::{Finding, Level, Provenance, RuleMeta, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -39,7 +39,7 @@ pub struct SpoolStats {
 
 /// Approximate heap bytes a finding holds (what the budget counts): the struct, its strings,
 /// and the details map (a B-tree node, then each key and value).
-pub fn finding_bytes(f: &Finding) -> usize {
+fn finding_bytes(f: &Finding) -> usize {
     let details = if f.details.is_empty() {
         0
     } else {
@@ -157,11 +157,6 @@ impl Spool {
         }
     }
 
-    /// What spooling did so far.
-    pub fn stats(&self) -> &SpoolStats {
-        &self.stats
-    }
-
     fn spill(&mut self) {
         let mut run = std::mem::take(&mut self.mem);
         self.mem_bytes = 0;
@@ -262,7 +257,7 @@ impl Spool {
         }
         sources.push(Source::Mem(last.into_iter()));
 
-        let mut paths: HashMap<Arc<str>, ()> = HashMap::new();
+        let mut paths: HashSet<Arc<str>> = HashSet::new();
         let total = self.stats.spilled as usize + sources.iter().map(Source::hint).sum::<usize>();
         let mut out = Vec::with_capacity(total);
         let mut heap: BinaryHeap<Head> = BinaryHeap::with_capacity(sources.len());
@@ -281,7 +276,7 @@ impl Spool {
     }
 
     /// The next finding of a source (a run's findings with their rule and path shared again).
-    fn next_of(&mut self, s: &mut Source, paths: &mut HashMap<Arc<str>, ()>) -> Option<Finding> {
+    fn next_of(&mut self, s: &mut Source, paths: &mut HashSet<Arc<str>>) -> Option<Finding> {
         match s {
             Source::Mem(it) => it.next(),
             Source::File { lines, buf } => loop {
@@ -327,11 +322,11 @@ impl Spool {
     }
 }
 
-fn intern(paths: &mut HashMap<Arc<str>, ()>, p: Arc<str>) -> Arc<str> {
-    match paths.get_key_value(&p) {
-        Some((k, _)) => Arc::clone(k),
+fn intern(paths: &mut HashSet<Arc<str>>, p: Arc<str>) -> Arc<str> {
+    match paths.get(&p) {
+        Some(known) => Arc::clone(known),
         None => {
-            paths.insert(Arc::clone(&p), ());
+            paths.insert(Arc::clone(&p));
             p
         }
     }
