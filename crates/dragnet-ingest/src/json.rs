@@ -107,13 +107,14 @@ fn parse_line(
 }
 
 /// A run of whole lines of a JSON lines file, read on one thread and parsed on any other
-/// ([`LineParser::parse`]): a big file is parsed on every core.
+/// ([`LineParser::parse`]): a big file is parsed on every core. The reading thread only
+/// reads blocks and cuts them after their last newline; the lines are found by the parser.
 #[derive(Default)]
 pub struct LineChunk {
+    /// Whole lines, each ended by `\n` except perhaps the file's last.
     text: Vec<u8>,
-    /// Per line: its 1-based number and where it ends in `text` (it starts where the one
-    /// before ended).
-    lines: Vec<(u64, usize)>,
+    /// The 1-based number of the first line of `text`.
+    first_line: u64,
 }
 
 /// Which field model a JSON lines file's objects are read with.
@@ -168,10 +169,15 @@ impl LineParser {
             LineModel::Zeek(hint) => crate::zeek::zeek_json_event(obj, prov, hint.as_deref()),
             LineModel::Suricata => crate::suricata::eve_event(obj, prov),
         };
+        let text = chunk.text.as_slice();
         let mut start = 0;
-        for &(line_no, end) in &chunk.lines {
+        let ends = memchr::memchr_iter(b'\n', text).chain(
+            // The file's last line may have no newline.
+            (text.last().is_some_and(|&b| b != b'\n')).then_some(text.len()),
+        );
+        for (line_no, end) in (chunk.first_line..).zip(ends) {
             parse_line(
-                &chunk.text[start..end],
+                &text[start..end],
                 line_no,
                 &self.path,
                 &self.file_path,
@@ -186,15 +192,18 @@ impl LineParser {
                     on_error(e)
                 },
             );
-            start = end;
+            start = end + 1;
         }
         (events, errors)
     }
 }
 
-/// Read a JSON lines file's lines into chunks of about `chunk_bytes`, handing each full one to
-/// `on_chunk` (and the last, maybe smaller); a file that cannot be opened, read failures and
-/// over-long lines go to `on_error`, as [`for_each_line`] reports them. Returns the bytes read
+/// Read a JSON lines file into chunks of whole lines of about `chunk_bytes`, handing each to
+/// `on_chunk`. The file is read in blocks straight into the chunk's buffer, which is cut after
+/// its last newline (the partial line left over starts the next chunk), so that the reading
+/// thread neither copies nor scans line by line. A file that cannot be opened, a read failure
+/// and lines longer than [`MAX_LINE`] (skipped) go to `on_error`, reported as
+/// [`for_each_line`] reports them; a UTF-8 BOM is stripped. Returns the bytes read
 /// (decompressed).
 pub fn read_line_chunks(
     file: &InputFile,
@@ -202,24 +211,118 @@ pub fn read_line_chunks(
     on_chunk: &mut dyn FnMut(LineChunk),
     on_error: &mut dyn FnMut(ReadError),
 ) -> u64 {
-    // Sized once for a chunk and its last line: growing it line by line copied the text
-    // again at every doubling.
-    let fresh = || LineChunk {
-        text: Vec::with_capacity(chunk_bytes + (chunk_bytes >> 3)),
-        lines: Vec::new(),
+    read_line_chunks_within(file, chunk_bytes, MAX_LINE, on_chunk, on_error)
+}
+
+/// [`read_line_chunks`] with lines of at most `max_line` bytes.
+fn read_line_chunks_within(
+    file: &InputFile,
+    chunk_bytes: usize,
+    max_line: usize,
+    on_chunk: &mut dyn FnMut(LineChunk),
+    on_error: &mut dyn FnMut(ReadError),
+) -> u64 {
+    let report =
+        |line: u64, reason: String| ReadError::new(&file.path, format!("line {line}"), reason);
+    let Some(mut reader) = crate::open_or_report(file, on_error) else {
+        return 0;
     };
-    let mut chunk = fresh();
-    let bytes = for_each_line(file, on_error, |line_no, text, _| {
-        chunk.text.extend_from_slice(text);
-        chunk.lines.push((line_no, chunk.text.len()));
-        if chunk.text.len() >= chunk_bytes {
-            on_chunk(std::mem::replace(&mut chunk, fresh()));
+    let chunk_bytes = chunk_bytes.clamp(64, max_line.max(64));
+    // Room for a chunk and the partial line carried into it.
+    let fresh = || Vec::with_capacity(chunk_bytes + (chunk_bytes >> 3));
+    let mut text: Vec<u8> = fresh();
+    let mut first_line = 1u64;
+    let mut bytes = 0u64;
+    let mut at_start = true;
+    // Inside a line longer than `max_line`: everything up to its newline is dropped.
+    let mut skipping = false;
+    loop {
+        // Fill the buffer to a chunk, or one chunk more while it holds a single partial line
+        // (at most `max_line` + `chunk_bytes` bytes).
+        let target = if text.len() < chunk_bytes {
+            chunk_bytes
+        } else {
+            text.len() + chunk_bytes
+        };
+        let before = text.len();
+        let outcome = (&mut reader)
+            .take((target - before) as u64)
+            .read_to_end(&mut text);
+        bytes += (text.len() - before) as u64;
+        let end = match &outcome {
+            Ok(_) => text.len() < target,
+            Err(_) => true,
+        };
+        if at_start && (text.len() >= 3 || end) {
+            at_start = false;
+            if text.starts_with(b"\xef\xbb\xbf") {
+                text.drain(..3);
+            }
         }
-    });
-    if !chunk.lines.is_empty() {
-        on_chunk(chunk);
+        if skipping {
+            match memchr::memchr(b'\n', &text) {
+                Some(i) => {
+                    text.drain(..=i);
+                    skipping = false;
+                    first_line += 1;
+                }
+                None => text.clear(),
+            }
+        }
+        // A line carried over from chunk to chunk may have grown beyond the limit.
+        let first_end = memchr::memchr(b'\n', &text);
+        if !skipping && first_end.unwrap_or(text.len()) > max_line {
+            on_error(report(first_line, too_long(max_line)));
+            match first_end {
+                Some(i) => {
+                    text.drain(..=i);
+                    first_line += 1;
+                }
+                None => {
+                    text.clear();
+                    skipping = true;
+                }
+            }
+        }
+        if end {
+            let mut broken = None;
+            if let Err(e) = &outcome {
+                // What was read before the failure is kept; the line it broke is reported.
+                let whole = memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1);
+                text.truncate(whole);
+                let lines = memchr::memchr_iter(b'\n', &text).count() as u64;
+                broken = Some(report(first_line + lines, read_failure(e, file.gzip)));
+            }
+            if !text.is_empty() {
+                on_chunk(LineChunk { text, first_line });
+            }
+            if let Some(err) = broken {
+                on_error(err);
+            }
+            return bytes;
+        }
+        if let Some(last) = memchr::memrchr(b'\n', &text) {
+            let mut next = fresh();
+            next.extend_from_slice(&text[last + 1..]);
+            text.truncate(last + 1);
+            let lines = memchr::memchr_iter(b'\n', &text).count() as u64;
+            let full = std::mem::replace(&mut text, next);
+            on_chunk(LineChunk {
+                text: full,
+                first_line,
+            });
+            first_line += lines;
+        }
     }
-    bytes
+}
+
+/// The report of a line over the limit.
+fn too_long(max_line: usize) -> String {
+    if max_line >= 1 << 20 {
+        format!("line longer than {} MiB, skipped", max_line >> 20)
+    } else {
+        format!("line longer than {max_line} bytes, skipped")
+    }
 }
 
 pub(crate) fn read_failure(e: &io::Error, gzip: bool) -> String {
@@ -334,10 +437,7 @@ pub(crate) fn for_each_line(
         };
         bytes += line.consumed;
         if line.too_long {
-            on_error(report(
-                line_no,
-                format!("line longer than {} MiB, skipped", MAX_LINE >> 20),
-            ));
+            on_error(report(line_no, too_long(MAX_LINE)));
             continue;
         }
         let mut text = buf.as_slice();
@@ -1230,6 +1330,121 @@ mod tests {
             streamed[7].get("n.a"),
             Some(&Value::List(vec![Value::Int(1), Value::str("b")]))
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A JSON lines file in `dir` for the chunk reader's tests.
+    fn jsonl_file(dir: &Path, name: &str, body: &[u8]) -> InputFile {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        InputFile {
+            path,
+            format: crate::InputFormat::Jsonl,
+            size: body.len() as u64,
+            gzip: false,
+        }
+    }
+
+    /// Events (line, image), errors (location: reason) and bytes read.
+    type ReadLines = (Vec<(u64, Option<String>)>, Vec<String>, u64);
+
+    /// Events (their line and image) and errors (location and reason) of a file read in
+    /// chunks of `chunk_bytes`, or line by line with `None`.
+    fn read_lines(
+        file: &InputFile,
+        chunk_bytes: Option<usize>,
+        max_line: usize,
+    ) -> ReadLines {
+        let (mut events, mut errors) = (Vec::new(), Vec::new());
+        let mut sink = |e: Event| events.push((e.provenance.record, text(&e, "Image")));
+        let mut on_error = |e: ReadError| errors.push(format!("{}: {}", e.location, e.reason));
+        let bytes = match chunk_bytes {
+            None => read_jsonl(file, &mut sink, &mut on_error),
+            Some(size) => {
+                let parser = LineParser::for_file(file).unwrap();
+                let mut chunks = Vec::new();
+                let bytes = read_line_chunks_within(
+                    file,
+                    size,
+                    max_line,
+                    &mut |c| chunks.push(c),
+                    &mut on_error,
+                );
+                for c in &chunks {
+                    parser.parse(c, &mut sink, &mut on_error);
+                }
+                bytes
+            }
+        };
+        (events, errors, bytes)
+    }
+
+    /// Cut into chunks of any size, a file reads exactly as line by line: the same events with
+    /// the same line numbers, the same errors, the same byte count (BOM, CRLF, blank lines,
+    /// damaged lines, lines longer than a chunk, no newline at the end).
+    #[test]
+    fn chunks_read_as_lines_do() {
+        let dir = std::env::temp_dir().join(format!("dragnet-chunks-{}", std::process::id()));
+        let mut body = b"\xef\xbb\xbf".to_vec();
+        for i in 0..400u32 {
+            let line = match i % 23 {
+                5 => String::new(),
+                7 => "{ damaged".to_string(),
+                11 => "[1, 2]".to_string(),
+                13 => format!(
+                    "{{\"EventID\": 1, \"Image\": \"C:\\\\{}.exe\"}}",
+                    "x".repeat(300)
+                ),
+                _ => format!("{{\"EventID\": 1, \"Image\": \"C:\\\\{i}.exe\"}}"),
+            };
+            body.extend_from_slice(line.as_bytes());
+            body.extend_from_slice(if i % 3 == 0 { b"\r\n" } else { b"\n" });
+        }
+        body.extend_from_slice(b"{\"EventID\": 1, \"Image\": \"last\"}");
+        let file = jsonl_file(&dir, "a.jsonl", &body);
+        let lines = read_lines(&file, None, MAX_LINE);
+        assert_eq!(lines.0.len(), 400 - 18 - 18 - 17 + 1, "{:?}", lines.1);
+        assert_eq!(lines.0.last().unwrap(), &(401, Some("last".to_string())));
+        assert_eq!(lines.1.len(), 35);
+        assert_eq!(lines.2, body.len() as u64);
+        for size in [64, 100, 333, 4096, 1 << 20] {
+            assert_eq!(
+                read_lines(&file, Some(size), MAX_LINE),
+                lines,
+                "chunks of {size}"
+            );
+        }
+        // A file that ends with its newline, and an empty one.
+        let ended = jsonl_file(&dir, "b.jsonl", &body[..body.len() - 33]);
+        let lines = read_lines(&ended, None, MAX_LINE);
+        assert_eq!(read_lines(&ended, Some(64), MAX_LINE), lines);
+        let empty = jsonl_file(&dir, "c.jsonl", b"");
+        assert_eq!(read_lines(&empty, Some(64), MAX_LINE), (vec![], vec![], 0));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A line over the limit is reported with its number and skipped, however many chunks it
+    /// spans; the lines after it keep their numbers.
+    #[test]
+    fn chunks_skip_over_long_lines() {
+        let dir = std::env::temp_dir().join(format!("dragnet-long-{}", std::process::id()));
+        let line = |i: u32| format!("{{\"EventID\": 1, \"Image\": \"{i}\"}}\n");
+        let long = format!("{{\"EventID\": 1, \"Image\": \"{}\"}}\n", "y".repeat(5000));
+        let mut body = line(1) + &line(2) + &long + &line(4) + &long;
+        body.push_str(&long[..3000]);
+        let file = jsonl_file(&dir, "a.jsonl", body.as_bytes());
+        for size in [64, 100, 1000, 4096, 1 << 20] {
+            let (events, errors, bytes) = read_lines(&file, Some(size), 1024);
+            let seen: Vec<u64> = events.iter().map(|e| e.0).collect();
+            assert_eq!(seen, [1, 2, 4], "chunks of {size}");
+            assert_eq!(
+                errors,
+                [3, 5, 6].map(|n| format!("line {n}: line longer than 1024 bytes, skipped")),
+                "chunks of {size}"
+            );
+            assert_eq!(bytes, body.len() as u64);
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 
