@@ -20,10 +20,8 @@ pub fn load(
     if paths.is_empty() {
         b.add_builtin();
     }
-    for p in paths {
-        b.add_path(p)
-            .map_err(|e| Failure::usage(format!("rules {}: {e}", p.display())))?;
-    }
+    b.add_paths(paths)
+        .map_err(|(p, e)| Failure::usage(format!("rules {}: {e}", p.display())))?;
     let files = b.files();
     let (engine, errors) = b.build();
     Ok((engine, errors, files))

@@ -1351,11 +1351,7 @@ mod tests {
 
     /// Events (their line and image) and errors (location and reason) of a file read in
     /// chunks of `chunk_bytes`, or line by line with `None`.
-    fn read_lines(
-        file: &InputFile,
-        chunk_bytes: Option<usize>,
-        max_line: usize,
-    ) -> ReadLines {
+    fn read_lines(file: &InputFile, chunk_bytes: Option<usize>, max_line: usize) -> ReadLines {
         let (mut events, mut errors) = (Vec::new(), Vec::new());
         let mut sink = |e: Event| events.push((e.provenance.record, text(&e, "Image")));
         let mut on_error = |e: ReadError| errors.push(format!("{}: {}", e.location, e.reason));

@@ -14,6 +14,7 @@ use crate::pattern::{fold, TextPattern, Token};
 use crate::rule::Detection;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use dragnet_event::Value;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -307,6 +308,45 @@ struct FieldScan {
     pattern_atoms: Vec<Vec<u32>>,
 }
 
+impl FieldScan {
+    /// The automaton of one field's atoms (`ids`, all of the same field).
+    fn build(atoms: &[Atom], ids: &[u32]) -> FieldScan {
+        let mut literals: Vec<String> = Vec::new();
+        let mut pattern_atoms: Vec<Vec<u32>> = Vec::new();
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for &id in ids {
+            let lit = atoms[id as usize].literal.as_str();
+            match seen.get(lit) {
+                Some(&p) => pattern_atoms[p].push(id),
+                None => {
+                    seen.insert(lit, literals.len());
+                    literals.push(lit.to_string());
+                    pattern_atoms.push(vec![id]);
+                }
+            }
+        }
+        let field = atoms[ids[0] as usize].field.clone();
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&literals)
+            .expect("literal automaton");
+        let quick = if literals.len() > MAX_QUICK_LITERALS {
+            None
+        } else {
+            let mut b = aho_corasick::packed::Config::new().builder();
+            b.extend(&literals);
+            b.build()
+        };
+        FieldScan {
+            field,
+            ac,
+            quick,
+            pattern_atoms,
+        }
+    }
+}
+
 /// Joins field values for keyword scans: no keyword literal holds it ([`raw_core`]), so no
 /// match spans two values and the atoms found are exactly those of the values one by one.
 pub(crate) const SEPARATOR: char = '\0';
@@ -389,42 +429,12 @@ impl Prefilter {
                 .or_default()
                 .push(i as u32);
         }
-        let mut scans = Vec::new();
-        for (_, ids) in by_field {
-            let mut literals: Vec<String> = Vec::new();
-            let mut pattern_atoms: Vec<Vec<u32>> = Vec::new();
-            let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-            for &id in &ids {
-                let lit = atoms[id as usize].literal.as_str();
-                match seen.get(lit) {
-                    Some(&p) => pattern_atoms[p].push(id),
-                    None => {
-                        seen.insert(lit, literals.len());
-                        literals.push(lit.to_string());
-                        pattern_atoms.push(vec![id]);
-                    }
-                }
-            }
-            let field = atoms[ids[0] as usize].field.clone();
-            let ac = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(&literals)
-                .expect("literal automaton");
-            let quick = if literals.len() > MAX_QUICK_LITERALS {
-                None
-            } else {
-                let mut b = aho_corasick::packed::Config::new().builder();
-                b.extend(&literals);
-                b.build()
-            };
-            scans.push(FieldScan {
-                field,
-                ac,
-                quick,
-                pattern_atoms,
-            });
-        }
+        // The automata build independently (the biggest buckets have dozens): in parallel.
+        let fields: Vec<Vec<u32>> = by_field.into_values().collect();
+        let mut scans: Vec<FieldScan> = fields
+            .into_par_iter()
+            .map(|ids| FieldScan::build(&atoms, &ids))
+            .collect();
         let keyword_pos = scans.iter().position(|s| s.field == ANY_FIELD);
         let keywords = keyword_pos.map(|i| scans.remove(i));
         let mut scan_by_name: HashMap<u64, Vec<u32>, BuildHasherDefault<Prehashed>> =
