@@ -103,14 +103,31 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         color,
         width: timeline::terminal_width(),
     };
-    let written = timeline::write(
-        &mut out,
-        &result.findings,
-        args.format.report_format(),
-        &table,
-    )
-    .and_then(|()| out.flush());
-    drop(out);
+    // The incidents are stitched on another thread while this one writes the timeline (both
+    // only read the findings).
+    let (written, report) = std::thread::scope(|scope| {
+        let stitch = std::thread::Builder::new()
+            .name("dragnet-incidents".into())
+            .spawn_scoped(scope, || {
+                crate::incidents::build(&result.findings, &graph_handle)
+            });
+        let written = timeline::write(
+            &mut out,
+            &result.findings,
+            args.format.report_format(),
+            &table,
+        )
+        .and_then(|()| out.flush());
+        drop(out);
+        let report = match stitch {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to spare: stitched here.
+            Err(_) => crate::incidents::build(&result.findings, &graph_handle),
+        };
+        (written, report)
+    });
     if let Err(e) = written {
         if !common::is_broken_pipe(&e) {
             let target = match &args.output {
@@ -124,7 +141,6 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     if !args.quiet {
         print_summary(summary);
     }
-    let report = crate::incidents::build(&result.findings, &graph_handle);
     if !args.quiet {
         crate::incidents::print_summary(&report);
     }

@@ -20,7 +20,8 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
 
 /// What spooling did, for the run summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -233,92 +234,75 @@ impl Spool {
     }
 
     /// Every finding, in timeline order (stable: equal findings keep the order they were
-    /// pushed in), and what spooling did.
+    /// pushed in), and what spooling did. Reading the runs back (parsing their JSON) is
+    /// shared out: the runs are cut into as many contiguous groups as the pool has threads,
+    /// each merged on a thread of its own, and this thread merges the groups.
     pub fn finish(mut self) -> (Vec<Finding>, SpoolStats) {
         let mut last = std::mem::take(&mut self.mem);
         last.sort_by(Finding::timeline_cmp);
         if self.runs.is_empty() {
             return (last, std::mem::take(&mut self.stats));
         }
-        // Sources in the order they were made: among equal findings the merge takes the
-        // lowest source first, as a stable sort would.
-        let mut sources: Vec<Source> = Vec::new();
-        for run in std::mem::take(&mut self.runs) {
-            match run {
-                Run::File(p, n) => match File::open(&p) {
-                    Ok(f) => sources.push(Source::File {
-                        lines: BufReader::with_capacity(1 << 16, f),
-                        buf: String::new(),
-                    }),
-                    Err(_) => self.stats.lost += n,
-                },
-                Run::Held(v) => sources.push(Source::Mem(v.into_iter())),
-            }
-        }
-        sources.push(Source::Mem(last.into_iter()));
-
-        let mut paths: HashSet<Arc<str>> = HashSet::new();
-        let total = self.stats.spilled as usize + sources.iter().map(Source::hint).sum::<usize>();
+        let runs = std::mem::take(&mut self.runs);
+        let total = self.stats.spilled as usize + self.stats.kept_in_memory as usize + last.len();
+        let rules = &self.rules;
+        let lost = AtomicU64::new(0);
+        let groups = rayon::current_num_threads().clamp(1, runs.len());
+        let per_group = runs.len().div_ceil(groups);
         let mut out = Vec::with_capacity(total);
-        let mut heap: BinaryHeap<Head> = BinaryHeap::with_capacity(sources.len());
-        for (i, s) in sources.iter_mut().enumerate() {
-            if let Some(f) = self.next_of(s, &mut paths) {
-                heap.push(Head { f, source: i });
-            }
-        }
-        while let Some(Head { f, source }) = heap.pop() {
-            out.push(f);
-            if let Some(f) = self.next_of(&mut sources[source], &mut paths) {
-                heap.push(Head { f, source });
-            }
-        }
-        (out, std::mem::take(&mut self.stats))
-    }
-
-    /// The next finding of a source (a run's findings with their rule and path shared again).
-    fn next_of(&mut self, s: &mut Source, paths: &mut HashSet<Arc<str>>) -> Option<Finding> {
-        match s {
-            Source::Mem(it) => it.next(),
-            Source::File { lines, buf } => loop {
-                buf.clear();
-                match lines.read_line(buf) {
-                    Ok(0) => return None,
-                    Ok(_) => {}
-                    Err(_) => {
-                        self.stats.lost += 1;
-                        return None;
-                    }
+        let mut paths: HashSet<Arc<str>> = HashSet::new();
+        // Contiguous groups of runs, each taken by the thread that merges it.
+        let mut runs = runs.into_iter();
+        let groups: Vec<Mutex<Vec<Run>>> = (0..groups)
+            .map(|_| Mutex::new(runs.by_ref().take(per_group).collect()))
+            .collect();
+        let take =
+            |g: &Mutex<Vec<Run>>| std::mem::take(&mut *g.lock().unwrap_or_else(|p| p.into_inner()));
+        std::thread::scope(|scope| {
+            // Sources in the order the runs were made: among equal findings the merge takes
+            // the lowest source first, as a stable sort would; groups are contiguous, so that
+            // holds across them too.
+            let mut sources: Vec<Source> = Vec::new();
+            for group in &groups {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(2);
+                let lost = &lost;
+                let spawned = std::thread::Builder::new()
+                    .name("dragnet-merge".into())
+                    .spawn_scoped(scope, move || {
+                        let mut batch = Vec::with_capacity(BATCH);
+                        merge(open_runs(take(group), lost), rules, lost, &mut |f| {
+                            batch.push(f);
+                            if batch.len() >= BATCH {
+                                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                                // The receiver only goes away when the merge is over.
+                                let _ = tx.send(full);
+                            }
+                        });
+                        if !batch.is_empty() {
+                            let _ = tx.send(batch);
+                        }
+                    });
+                match spawned {
+                    Ok(_) => sources.push(Source::Chan {
+                        rx,
+                        batch: Vec::new().into_iter(),
+                    }),
+                    // No thread to spare: this group's runs are merged right here.
+                    Err(_) => sources.extend(open_runs(take(group), lost)),
                 }
-                let Ok(l) = serde_json::from_str::<Loaded>(buf) else {
-                    self.stats.lost += 1;
-                    continue;
-                };
-                let Some(rule) = self.rules.get(l.r as usize).cloned() else {
-                    self.stats.lost += 1;
-                    continue;
-                };
-                let mut source = l.source;
-                source.path = intern(paths, source.path);
-                let events = l
-                    .events
-                    .into_iter()
-                    .map(|mut p| {
-                        p.path = intern(paths, p.path);
-                        p
-                    })
-                    .collect();
-                return Some(Finding {
-                    time: Timestamp(l.t),
-                    level: l.level,
-                    host: l.host,
-                    rule,
-                    attack: l.attack,
-                    source,
-                    details: l.details,
-                    events,
-                });
-            },
-        }
+            }
+            sources.push(Source::Mem(last.into_iter()));
+            merge(sources, rules, &lost, &mut |mut f| {
+                // Findings share their path texts again (runs stored them one by one).
+                f.source.path = intern(&mut paths, std::mem::take(&mut f.source.path));
+                for p in &mut f.events {
+                    p.path = intern(&mut paths, std::mem::take(&mut p.path));
+                }
+                out.push(f);
+            });
+        });
+        self.stats.lost += lost.into_inner();
+        (out, std::mem::take(&mut self.stats))
     }
 }
 
@@ -339,17 +323,109 @@ enum Run {
     Held(Vec<Finding>),
 }
 
-/// Where the merge takes findings from.
+/// Findings a merge thread hands on at a time.
+const BATCH: usize = 512;
+
+/// Where a merge takes findings from.
 enum Source {
-    File { lines: BufReader<File>, buf: String },
+    /// A run's file, read line by line.
+    File {
+        lines: BufReader<File>,
+        buf: String,
+    },
     Mem(std::vec::IntoIter<Finding>),
+    /// Another thread's merge of a group of runs, in batches.
+    Chan {
+        rx: std::sync::mpsc::Receiver<Vec<Finding>>,
+        batch: std::vec::IntoIter<Finding>,
+    },
+}
+
+/// The sources of runs, in order (a run whose file cannot be opened loses its findings).
+fn open_runs(runs: Vec<Run>, lost: &AtomicU64) -> Vec<Source> {
+    let mut sources = Vec::with_capacity(runs.len());
+    for run in runs {
+        match run {
+            Run::File(p, n) => match File::open(&p) {
+                Ok(f) => sources.push(Source::File {
+                    lines: BufReader::with_capacity(1 << 16, f),
+                    buf: String::new(),
+                }),
+                Err(_) => {
+                    lost.fetch_add(n, AtomicOrdering::Relaxed);
+                }
+            },
+            Run::Held(v) => sources.push(Source::Mem(v.into_iter())),
+        }
+    }
+    sources
+}
+
+/// Merge sorted sources into `emit`, in timeline order; among equal findings the lowest
+/// source comes first.
+fn merge(
+    mut sources: Vec<Source>,
+    rules: &[Arc<RuleMeta>],
+    lost: &AtomicU64,
+    emit: &mut dyn FnMut(Finding),
+) {
+    let mut heap: BinaryHeap<Head> = BinaryHeap::with_capacity(sources.len());
+    for (i, s) in sources.iter_mut().enumerate() {
+        if let Some(f) = s.next(rules, lost) {
+            heap.push(Head { f, source: i });
+        }
+    }
+    while let Some(Head { f, source }) = heap.pop() {
+        emit(f);
+        if let Some(f) = sources[source].next(rules, lost) {
+            heap.push(Head { f, source });
+        }
+    }
 }
 
 impl Source {
-    fn hint(&self) -> usize {
+    /// The next finding (of a run file: with its rule shared again from the table).
+    fn next(&mut self, rules: &[Arc<RuleMeta>], lost: &AtomicU64) -> Option<Finding> {
+        let lose = || {
+            lost.fetch_add(1, AtomicOrdering::Relaxed);
+        };
         match self {
-            Source::File { .. } => 0,
-            Source::Mem(it) => it.len(),
+            Source::Mem(it) => it.next(),
+            Source::Chan { rx, batch } => loop {
+                if let Some(f) = batch.next() {
+                    return Some(f);
+                }
+                *batch = rx.recv().ok()?.into_iter();
+            },
+            Source::File { lines, buf } => loop {
+                buf.clear();
+                match lines.read_line(buf) {
+                    Ok(0) => return None,
+                    Ok(_) => {}
+                    Err(_) => {
+                        lose();
+                        return None;
+                    }
+                }
+                let Ok(l) = serde_json::from_str::<Loaded>(buf) else {
+                    lose();
+                    continue;
+                };
+                let Some(rule) = rules.get(l.r as usize).cloned() else {
+                    lose();
+                    continue;
+                };
+                return Some(Finding {
+                    time: Timestamp(l.t),
+                    level: l.level,
+                    host: l.host,
+                    rule,
+                    attack: l.attack,
+                    source: l.source,
+                    details: l.details,
+                    events: l.events,
+                });
+            },
         }
     }
 }

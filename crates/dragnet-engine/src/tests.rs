@@ -703,13 +703,24 @@ fn the_spool_keeps_push_order_among_equal_findings_and_every_field() {
     };
     // Its own directory: the hunt test above counts the spool directories in the system's.
     let dir = TempDir::new("spool-order");
-    let (back, stats) = fill(Spool::in_dir(1, dir.0.clone()));
     let mut sorted = expect.clone();
     sorted.sort_by(Finding::timeline_cmp);
-    assert_eq!((stats.runs, stats.spilled), (20, 20));
-    assert!(back == sorted, "order or content changed");
-    let left = std::fs::read_dir(&dir.0).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(left, 0, "the spool left its runs behind");
+    // The runs are read back in as many groups as the pool has threads (each merged on a
+    // thread of its own): one group, groups of several runs, a group of one run or two.
+    for threads in [1, 3, 7, 16] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let (back, stats) = pool.install(|| fill(Spool::in_dir(1, dir.0.clone())));
+        assert_eq!((stats.runs, stats.spilled, stats.lost), (20, 20, 0));
+        assert!(
+            back == sorted,
+            "order or content changed ({threads} threads)"
+        );
+        let left = std::fs::read_dir(&dir.0).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(left, 0, "the spool left its runs behind");
+    }
 
     // Runs that cannot be written (the directory cannot be made) stay in memory: nothing is
     // lost and the order is the same.
