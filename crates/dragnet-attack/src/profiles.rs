@@ -23,10 +23,8 @@
 //! Scalars are read as written (no YAML type resolution): `value: 0123` stays `0123`.
 
 use crate::kb::{normalize_technique_id, KnowledgeBase};
-use saphyr::{ScalarStyle, Yaml, YamlLoader};
-use saphyr_parser::Parser;
+use dragnet_yaml::{parse_documents, Node, NodeKind};
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 /// The built-in profiles (Ink Dragon).
 pub const EMBEDDED_PROFILES: &str = include_str!("../data/profiles.yml");
@@ -69,54 +67,32 @@ pub struct Ioc {
     pub note: String,
 }
 
-fn scalar<'a>(y: &'a Yaml<'a>) -> Option<Cow<'a, str>> {
-    match y {
-        Yaml::Representation(s, ScalarStyle::Plain, _)
-            if matches!(s.as_ref(), "" | "~" | "null" | "Null" | "NULL") =>
-        {
-            None
-        }
-        Yaml::Representation(s, _, _) => Some(Cow::Borrowed(s.as_ref())),
-        Yaml::Value(v) => match v {
-            saphyr::Scalar::String(s) => Some(Cow::Borrowed(s.as_ref())),
-            saphyr::Scalar::Null => None,
-            other => Some(Cow::Owned(format!("{other:?}"))),
-        },
-        Yaml::Tagged(_, inner) => scalar(inner),
-        _ => None,
-    }
-}
-
-fn get<'a>(map: &'a Yaml<'a>, key: &str) -> Option<&'a Yaml<'a>> {
-    map.as_mapping()?
-        .iter()
-        .find(|(k, _)| scalar(k).as_deref() == Some(key))
-        .map(|(_, v)| v)
-}
-
-fn text(map: &Yaml<'_>, key: &str, ctx: &str) -> Result<String, String> {
-    match get(map, key) {
+fn text(map: &Node, key: &str, ctx: &str) -> Result<String, String> {
+    match map.get(key) {
         None => Ok(String::new()),
-        Some(v) => match scalar(v) {
+        Some(v) => match v.as_str() {
             Some(s) => Ok(s.trim().to_string()),
-            None if matches!(v, Yaml::Representation(..)) => Ok(String::new()),
+            None if v.is_null() => Ok(String::new()),
             None => Err(format!("{ctx}: `{key}` must be a string")),
         },
     }
 }
 
-fn list(map: &Yaml<'_>, key: &str, ctx: &str) -> Result<Vec<String>, String> {
-    match get(map, key) {
+fn list(map: &Node, key: &str, ctx: &str) -> Result<Vec<String>, String> {
+    match map.get(key) {
         None => Ok(Vec::new()),
-        Some(Yaml::Sequence(items)) => items
+        Some(Node {
+            kind: NodeKind::Seq(items),
+            ..
+        }) => items
             .iter()
             .map(|i| {
-                scalar(i)
+                i.as_str()
                     .map(|s| s.trim().to_string())
                     .ok_or_else(|| format!("{ctx}: `{key}` must be a list of strings"))
             })
             .collect(),
-        Some(v) => match scalar(v) {
+        Some(v) => match v.as_str() {
             Some(s) if !s.trim().is_empty() => Ok(vec![s.trim().to_string()]),
             _ => Ok(Vec::new()),
         },
@@ -149,32 +125,24 @@ pub fn parse_profiles(
     origin: &str,
     kb: &KnowledgeBase,
 ) -> Result<Vec<Profile>, String> {
-    let mut loader: YamlLoader<'_, Yaml<'_>> = YamlLoader::default();
-    loader.early_parse(false);
-    let mut parser = Parser::new_from_str(text_in);
-    parser
-        .load(&mut loader, true)
-        .map_err(|e| format!("{origin}: not YAML: {e}"))?;
-    if let Some(e) = loader.error() {
-        return Err(format!("{origin}: not YAML: {e}"));
-    }
-    let docs = loader.into_documents();
+    let docs = parse_documents(text_in)
+        .map_err(|e| format!("{origin}:{}: not YAML: {}", e.line, e.message))?;
     if docs.is_empty() {
         return Err(format!("{origin}: empty, expected a `profiles:` list"));
     }
     let mut out: Vec<Profile> = Vec::new();
     for doc in &docs {
-        let Some(list_node) = get(doc, "profiles") else {
+        let Some(list_node) = doc.get("profiles") else {
             return Err(format!(
                 "{origin}: expected a mapping with a `profiles:` list"
             ));
         };
-        let Yaml::Sequence(items) = list_node else {
+        let Some(items) = list_node.as_seq() else {
             return Err(format!("{origin}: `profiles` must be a list"));
         };
         for (n, item) in items.iter().enumerate() {
             let ctx0 = format!("{origin}: profile #{}", n + 1);
-            if item.as_mapping().is_none() {
+            if item.as_map().is_none() {
                 return Err(format!("{ctx0}: must be a mapping"));
             }
             let id = text(item, "id", &ctx0)?;
@@ -213,12 +181,12 @@ pub fn parse_profiles(
                 return Err(format!("{ctx}: needs `techniques` or `software`"));
             }
             let mut iocs = Vec::new();
-            match get(item, "iocs") {
+            match item.get("iocs").map(|n| n.as_seq().ok_or(n)) {
                 None => {}
-                Some(Yaml::Sequence(rows)) => {
+                Some(Ok(rows)) => {
                     for (k, row) in rows.iter().enumerate() {
                         let c = format!("{ctx}: ioc #{}", k + 1);
-                        if row.as_mapping().is_none() {
+                        if row.as_map().is_none() {
                             return Err(format!("{c}: must be a mapping"));
                         }
                         let ioc = Ioc {
@@ -234,7 +202,7 @@ pub fn parse_profiles(
                         iocs.push(ioc);
                     }
                 }
-                Some(_) => return Err(format!("{ctx}: `iocs` must be a list")),
+                Some(Err(_)) => return Err(format!("{ctx}: `iocs` must be a list")),
             }
             let p = Profile {
                 id,

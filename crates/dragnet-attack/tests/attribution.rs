@@ -267,7 +267,12 @@ fn hostile_profile_files_are_refused_not_fatal() {
             "a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
         ));
     }
-    assert!(dragnet_attack::parse_profiles(&bomb, "bomb.yml", kb).is_err());
+    let e = dragnet_attack::parse_profiles(&bomb, "bomb.yml", kb).unwrap_err();
+    assert!(e.contains("bomb.yml:2:") && e.contains("aliases"), "{e}");
+    // A key given twice is an error with its line, not a silent choice of one value.
+    let twice = "profiles:\n  - id: a\n    name: A\n    techniques: [T1003]\n    name: B\n";
+    let e = dragnet_attack::parse_profiles(twice, "twice.yml", kb).unwrap_err();
+    assert!(e.contains("twice.yml:5:"), "{e}");
     for bad in [
         "",
         "profiles: 3",

@@ -18,7 +18,8 @@ pub mod modifiers;
 pub mod pattern;
 pub mod prefilter;
 pub mod rule;
-pub mod yaml;
+/// The YAML reader rules are parsed with.
+pub use dragnet_yaml as yaml;
 
 pub use engine::{rule_files, Engine, EngineBuilder, LoadOptions, BUILTIN_RULES};
 pub use logsource::{LogsourceMap, Routing};

@@ -1,7 +1,8 @@
 //! YAML documents as a small tree that keeps line numbers and the raw text of scalars.
 //!
-//! Sigma needs the raw text (a value `0x10` or `1.10` must stay that string) and whether a
-//! scalar was quoted (`null` vs `'null'`), so scalars are not resolved by the YAML library.
+//! Sigma rules and actor profiles need the raw text (a value `0x10`, `1.10` or `0123` must stay
+//! that string) and whether a scalar was quoted (`null` vs `'null'`), so scalars are not
+//! resolved by the YAML library.
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
 
@@ -107,8 +108,8 @@ pub struct YamlError {
 ///
 /// The parser's events build the tree directly (no intermediate YAML tree): scalars keep their
 /// text and whether they were plain, tags are ignored, a key given twice in one mapping is an
-/// error, and aliases are refused (Sigma rules do not need them, and refusing them leaves no
-/// room for alias-expansion bombs).
+/// error, and aliases are refused (rules and profiles do not need them, and refusing them
+/// leaves no room for alias-expansion bombs).
 pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(src);
@@ -202,7 +203,7 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                     self.fail(line, "unfinished YAML document");
                 }
             }
-            Event::Alias(_) => self.fail(line, "YAML aliases are not supported in Sigma rules"),
+            Event::Alias(_) => self.fail(line, "YAML aliases are not supported"),
             Event::Scalar(text, style, _, _) => self.add(Node {
                 line,
                 kind: NodeKind::Scalar {
