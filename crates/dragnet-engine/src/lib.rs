@@ -662,16 +662,10 @@ where
         // order at the end (the first `max_errors` lines; a bounded buffer meanwhile).
         let max_errors = self.max_errors;
         let file_errors: Mutex<(Vec<(u64, ReadError)>, u64)> = Mutex::new((Vec::new(), 0));
-        let line_of = |e: &ReadError| {
-            e.location
-                .strip_prefix("line ")
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        let keep_error = |err: ReadError| {
+        let keep_error = |line: u64, err: ReadError| {
             let mut guard = file_errors.lock().unwrap_or_else(|p| p.into_inner());
             let (kept, omitted) = &mut *guard;
-            kept.push((line_of(&err), err));
+            kept.push((line, err));
             if kept.len() >= 2 * max_errors.max(1) {
                 kept.sort_by_key(|(line, _)| *line);
                 *omitted += kept.len().saturating_sub(max_errors) as u64;
@@ -685,7 +679,7 @@ where
             let (n, errs) = parser.parse(
                 &chunk,
                 &mut |e| batcher.push(e, &mut state, &mut scratch, self.on_events),
-                &mut |e| keep_error(e),
+                &mut |line, e| keep_error(line, e),
             );
             batcher.finish(&mut state, &mut scratch, self.on_events);
             drop(chunk);
@@ -700,9 +694,9 @@ where
                 self.file,
                 CHUNK_BYTES,
                 &mut |chunk| spawn_bounded(scope, &in_flight, 2 * self.threads, chunk, &process),
-                &mut |err| {
+                &mut |line, err| {
                     read_errors += 1;
-                    keep_error(err);
+                    keep_error(line, err);
                 },
             )
         });

@@ -156,12 +156,13 @@ impl LineParser {
         })
     }
 
-    /// Parse the lines of `chunk`, in order; returns (events, errors).
+    /// Parse the lines of `chunk`, in order; each error comes with its line number (chunks
+    /// parsed on several threads finish in any order). Returns (events, errors).
     pub fn parse(
         &self,
         chunk: &LineChunk,
         sink: &mut dyn FnMut(Event),
-        on_error: &mut dyn FnMut(ReadError),
+        on_error: &mut dyn FnMut(u64, ReadError),
     ) -> (u64, u64) {
         let (mut events, mut errors) = (0u64, 0u64);
         let convert = |obj: &Obj<'_>, prov: Provenance| match &self.model {
@@ -189,7 +190,7 @@ impl LineParser {
                 },
                 &mut |e| {
                     errors += 1;
-                    on_error(e)
+                    on_error(line_no, e)
                 },
             );
             start = end + 1;
@@ -202,14 +203,14 @@ impl LineParser {
 /// `on_chunk`. The file is read in blocks straight into the chunk's buffer, which is cut after
 /// its last newline (the partial line left over starts the next chunk), so that the reading
 /// thread neither copies nor scans line by line. A file that cannot be opened, a read failure
-/// and lines longer than [`MAX_LINE`] (skipped) go to `on_error`, reported as
-/// [`for_each_line`] reports them; a UTF-8 BOM is stripped. Returns the bytes read
-/// (decompressed).
+/// and lines longer than [`MAX_LINE`] (skipped) go to `on_error` with their line number (0
+/// for the file as a whole), reported as [`for_each_line`] reports them; a UTF-8 BOM is
+/// stripped. Returns the bytes read (decompressed).
 pub fn read_line_chunks(
     file: &InputFile,
     chunk_bytes: usize,
     on_chunk: &mut dyn FnMut(LineChunk),
-    on_error: &mut dyn FnMut(ReadError),
+    on_error: &mut dyn FnMut(u64, ReadError),
 ) -> u64 {
     read_line_chunks_within(file, chunk_bytes, MAX_LINE, on_chunk, on_error)
 }
@@ -220,11 +221,11 @@ fn read_line_chunks_within(
     chunk_bytes: usize,
     max_line: usize,
     on_chunk: &mut dyn FnMut(LineChunk),
-    on_error: &mut dyn FnMut(ReadError),
+    on_error: &mut dyn FnMut(u64, ReadError),
 ) -> u64 {
     let report =
         |line: u64, reason: String| ReadError::new(&file.path, format!("line {line}"), reason);
-    let Some(mut reader) = crate::open_or_report(file, on_error) else {
+    let Some(mut reader) = crate::open_or_report(file, &mut |e| on_error(0, e)) else {
         return 0;
     };
     let chunk_bytes = chunk_bytes.clamp(64, max_line.max(64));
@@ -272,7 +273,7 @@ fn read_line_chunks_within(
         // A line carried over from chunk to chunk may have grown beyond the limit.
         let first_end = memchr::memchr(b'\n', &text);
         if !skipping && first_end.unwrap_or(text.len()) > max_line {
-            on_error(report(first_line, too_long(max_line)));
+            on_error(first_line, report(first_line, too_long(max_line)));
             match first_end {
                 Some(i) => {
                     text.drain(..=i);
@@ -291,13 +292,14 @@ fn read_line_chunks_within(
                 let whole = memchr::memrchr(b'\n', &text).map_or(0, |i| i + 1);
                 text.truncate(whole);
                 let lines = memchr::memchr_iter(b'\n', &text).count() as u64;
-                broken = Some(report(first_line + lines, read_failure(e, file.gzip)));
+                let line = first_line + lines;
+                broken = Some((line, report(line, read_failure(e, file.gzip))));
             }
             if !text.is_empty() {
                 on_chunk(LineChunk { text, first_line });
             }
-            if let Some(err) = broken {
-                on_error(err);
+            if let Some((line, err)) = broken {
+                on_error(line, err);
             }
             return bytes;
         }
@@ -1360,15 +1362,20 @@ mod tests {
             Some(size) => {
                 let parser = LineParser::for_file(file).unwrap();
                 let mut chunks = Vec::new();
+                // The line number given with each error is the one its location names.
+                let mut numbered = |line: u64, e: ReadError| {
+                    assert_eq!(e.location, format!("line {line}"));
+                    on_error(e)
+                };
                 let bytes = read_line_chunks_within(
                     file,
                     size,
                     max_line,
                     &mut |c| chunks.push(c),
-                    &mut on_error,
+                    &mut numbered,
                 );
                 for c in &chunks {
-                    parser.parse(c, &mut sink, &mut on_error);
+                    parser.parse(c, &mut sink, &mut numbered);
                 }
                 bytes
             }
