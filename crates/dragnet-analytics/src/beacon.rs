@@ -947,7 +947,7 @@ impl BeaconAnalyzer {
                         &host,
                         r.provenance.clone(),
                     );
-                    f.attack = beacon_attack(&r);
+                    f.attack = beacon_attack(&r).into();
                     f.details = details(&r, "beacon", r.beacon_threat);
                     out.push(f);
                 }

@@ -225,8 +225,9 @@ impl ExfilAnalyzer {
             let time = Timestamp::from_nanos(f.first.saturating_mul(1_000_000_000));
             let mut fd = Finding::new(Arc::clone(&self.rule), level, time, &s.to_string(), prov);
             if cloud {
-                fd.attack.push("T1567".into());
-                fd.attack.push("T1567.002".into());
+                let mut attack = fd.attack.to_vec();
+                attack.extend(["T1567".into(), "T1567.002".into()]);
+                fd.attack = attack.into();
             }
             let dd = &mut fd.details;
             dd.insert("src".into(), json!(s.to_string()));

@@ -241,6 +241,11 @@ impl Spool {
         let mut last = std::mem::take(&mut self.mem);
         last.sort_by(Finding::timeline_cmp);
         if self.runs.is_empty() {
+            let (mut paths, mut attacks) = (HashSet::new(), HashSet::new());
+            let last = last
+                .into_iter()
+                .map(|f| share(f, &mut paths, &mut attacks))
+                .collect();
             return (last, std::mem::take(&mut self.stats));
         }
         let runs = std::mem::take(&mut self.runs);
@@ -251,6 +256,7 @@ impl Spool {
         let per_group = runs.len().div_ceil(groups);
         let mut out = Vec::with_capacity(total);
         let mut paths: HashSet<Arc<str>> = HashSet::new();
+        let mut attacks: HashSet<Arc<[String]>> = HashSet::new();
         // Contiguous groups of runs, each taken by the thread that merges it.
         let mut runs = runs.into_iter();
         let groups: Vec<Mutex<Vec<Run>>> = (0..groups)
@@ -292,18 +298,35 @@ impl Spool {
                 }
             }
             sources.push(Source::Mem(last.into_iter()));
-            merge(sources, rules, &lost, &mut |mut f| {
-                // Findings share their path texts again (runs stored them one by one).
-                f.source.path = intern(&mut paths, std::mem::take(&mut f.source.path));
-                for p in &mut f.events {
-                    p.path = intern(&mut paths, std::mem::take(&mut p.path));
-                }
-                out.push(f);
+            merge(sources, rules, &lost, &mut |f| {
+                out.push(share(f, &mut paths, &mut attacks))
             });
         });
         self.stats.lost += lost.into_inner();
         (out, std::mem::take(&mut self.stats))
     }
+}
+
+/// A gathered finding shares its path texts and ATT&CK list with the findings before it: runs
+/// stored them one by one, and each finding of a rule made its own list (the list is a third
+/// of a typical finding's memory).
+fn share(
+    mut f: Finding,
+    paths: &mut HashSet<Arc<str>>,
+    attacks: &mut HashSet<Arc<[String]>>,
+) -> Finding {
+    f.source.path = intern(paths, std::mem::take(&mut f.source.path));
+    for p in &mut f.events {
+        p.path = intern(paths, std::mem::take(&mut p.path));
+    }
+    f.attack = match attacks.get(&f.attack) {
+        Some(known) => Arc::clone(known),
+        None => {
+            attacks.insert(Arc::clone(&f.attack));
+            f.attack
+        }
+    };
+    f
 }
 
 fn intern(paths: &mut HashSet<Arc<str>>, p: Arc<str>) -> Arc<str> {
@@ -420,7 +443,7 @@ impl Source {
                     level: l.level,
                     host: l.host,
                     rule,
-                    attack: l.attack,
+                    attack: l.attack.into(),
                     source: l.source,
                     details: l.details,
                     events: l.events,

@@ -236,7 +236,7 @@ fn hunt_sorts_filters_and_counts() {
     );
     assert_eq!(all.findings[0].source.path.as_ref(), pb.to_str().unwrap());
     assert_eq!(all.findings[3].source.path.as_ref(), pa.to_str().unwrap());
-    assert_eq!(all.findings[0].attack, ["T1059"]);
+    assert_eq!(&*all.findings[0].attack, ["T1059"]);
 
     let per_file: Vec<(String, u64)> = s
         .per_file

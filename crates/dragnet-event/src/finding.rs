@@ -129,8 +129,9 @@ pub struct Finding {
     pub level: Level,
     pub host: String,
     pub rule: Arc<RuleMeta>,
-    /// ATT&CK technique ids (`T1003.001`), from the rule's tags.
-    pub attack: Vec<String>,
+    /// ATT&CK technique ids (`T1003.001`), from the rule's tags. Shared: findings of one rule
+    /// hold the same list once gathered (see the engine's spool).
+    pub attack: Arc<[String]>,
     /// The record that fired (for a correlation: the last record that completed it).
     pub source: Provenance,
     /// Key fields of the matched event, or the analytic's explanation and figures.
@@ -150,7 +151,7 @@ impl Finding {
         host: &str,
         source: Provenance,
     ) -> Self {
-        let attack = rule.attack();
+        let attack = rule.attack().into();
         Finding {
             time,
             level,

@@ -651,7 +651,7 @@ pub fn primary_tactic(f: &Finding) -> String {
         }
     }
     let kb = dragnet_attack::kb();
-    for id in &f.attack {
+    for id in f.attack.iter() {
         if let Some(t) = kb.technique(id) {
             if let Some(first) = t.tactics.first() {
                 return first.clone();
@@ -935,7 +935,7 @@ impl StepAcc {
                 self.accounts.insert(a.clone());
             }
         }
-        for t in &f.attack {
+        for t in f.attack.iter() {
             if self.attack.len() < 32 {
                 self.attack.insert(t.clone());
             }

@@ -227,7 +227,7 @@ pub fn verdict_finding(msg: &Message, v: &Verdict, provenance: Provenance) -> Op
     if v.has("html_smuggling") {
         attack.push("T1027.006".into());
     }
-    f.attack = attack;
+    f.attack = attack.into();
     let d = &mut f.details;
     d.insert("verdict".into(), v.label.as_str().into());
     d.insert("score".into(), v.score.into());

@@ -226,7 +226,7 @@ pub fn techniques_in_findings<'a>(
         }
         let hint = tactics_in_tags(&f.rule.tags, known);
         let rule = [(f.rule.title.clone(), f.rule.author.clone())];
-        for id in &f.attack {
+        for id in f.attack.iter() {
             acc.add(
                 id,
                 1,

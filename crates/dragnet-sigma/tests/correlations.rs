@@ -89,7 +89,7 @@ fn event_count_at_threshold_and_just_outside_the_timespan() {
     assert_eq!(c.details["TargetUserName"], "alice");
     assert_eq!(c.events.len(), 3, "lists the events that made it");
     assert_eq!(c.level, dragnet_event::Level::High);
-    assert_eq!(c.attack, vec!["T1110"]);
+    assert_eq!(&*c.attack, ["T1110"]);
     // Base findings are not reported on their own (no `generate`).
     assert_eq!(count_of(&f, "Failed logon"), 0);
     // Just outside: the third one is 61 s after the first.

@@ -120,7 +120,7 @@ fn csv_round_trips() {
         assert_eq!(&row[col("rule_id")], f.rule.id);
         assert_eq!(&row[col("rule_title")], f.rule.title);
         assert_eq!(&row[col("rule_author")], f.rule.author);
-        assert_eq!(list(&row[col("attack")]), f.attack);
+        assert_eq!(list(&row[col("attack")]), f.attack.to_vec());
         assert_eq!(list(&row[col("tags")]), f.rule.tags);
         assert_eq!(&row[col("source_path")], &*f.source.path);
         assert_eq!(
@@ -135,7 +135,7 @@ fn csv_round_trips() {
         assert_eq!(&row[col("timestamp_desc")], TIMESTAMP_DESC);
         assert!(row[col("message")].starts_with(&f.rule.title));
     }
-    assert_eq!(findings[1].attack, ["T1003.001"]);
+    assert_eq!(&*findings[1].attack, ["T1003.001"]);
     assert!(rows[0][col("message")].contains("certutil.exe -urlcache"));
     assert!(
         !rows[0][col("details")].contains(": "),
