@@ -71,8 +71,9 @@ pub struct CompiledRule {
     pub routing: Routing,
     /// Filters (meta rules) that apply: the rule matches only when none of them does.
     pub filters: Vec<Arc<FilterRule>>,
-    /// Fields correlations need from this rule's events (group-by, aliases, value fields).
-    pub extra_fields: Vec<String>,
+    /// Details a finding records beyond the key fields every finding has: the rule's own
+    /// `fields` and those correlations need (group-by, aliases, value fields), each once.
+    pub detail_fields: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -319,12 +320,13 @@ impl EngineBuilder {
                 })
                 .cloned()
                 .collect();
-            let extra_fields = correlation_fields(&engine.correlations, &rule);
+            let detail_fields =
+                detail_fields(&rule, &correlation_fields(&engine.correlations, &rule));
             engine.rules.push(CompiledRule {
                 rule,
                 routing,
                 filters: applying,
-                extra_fields,
+                detail_fields,
             });
         }
         engine.index();
@@ -825,6 +827,18 @@ fn truncate(s: &str) -> String {
     format!("{}…", &s[..end])
 }
 
+/// The fields a rule's findings record beyond [`KEY_FIELDS`] (its own `fields`, then those
+/// correlations need), each once, none of them a key field.
+fn detail_fields(rule: &SigmaRule, for_correlations: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in rule.fields.iter().chain(for_correlations) {
+        if !KEY_FIELDS.contains(&name.as_str()) && !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    out
+}
+
 fn make_finding(cr: &CompiledRule, ctx: &EvalCtx<'_>) -> Finding {
     let event = ctx.event;
     let rule = &cr.rule;
@@ -835,15 +849,12 @@ fn make_finding(cr: &CompiledRule, ctx: &EvalCtx<'_>) -> Finding {
         &event.host,
         event.provenance.clone(),
     );
+    // Each name once (see `detail_fields`): no lookup in the details map first.
     for name in KEY_FIELDS
         .iter()
         .copied()
-        .chain(cr.rule.fields.iter().map(String::as_str))
-        .chain(cr.extra_fields.iter().map(String::as_str))
+        .chain(cr.detail_fields.iter().map(String::as_str))
     {
-        if f.details.contains_key(name) {
-            continue;
-        }
         if let Some(v) = ctx.field(name) {
             let j = match v {
                 Value::Str(s) => serde_json::Value::String(truncate(s)),
@@ -871,4 +882,28 @@ pub fn rule_metas(engine: &Engine) -> Vec<Arc<RuleMeta>> {
         .iter()
         .map(|r| Arc::clone(&r.rule.meta))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finding records each field once, in order: the key fields, then the rule's own
+    /// `fields` that are not key fields (repeats dropped).
+    #[test]
+    fn findings_list_each_detail_once() {
+        for (i, a) in KEY_FIELDS.iter().enumerate() {
+            assert!(!KEY_FIELDS[i + 1..].contains(a), "{a} twice in KEY_FIELDS");
+        }
+        let mut b = EngineBuilder::new(LoadOptions::default());
+        b.add_text(
+            "title: T\nid: t1\nlogsource: {product: windows, category: process_creation}\n\
+             detection: {sel: {Image|endswith: '\\x.exe'}, condition: sel}\n\
+             fields: [Image, Foo, Foo, bar, CommandLine]\nlevel: high\n",
+            "t.yml",
+        );
+        let (engine, errors) = b.build();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(engine.rules()[0].detail_fields, ["Foo", "bar"]);
+    }
 }
