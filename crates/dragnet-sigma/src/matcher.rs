@@ -155,6 +155,8 @@ struct Folded {
     /// an event (`with_raw_joined`).
     raw: String,
     raw_done: bool,
+    /// `raw` holds the integer values too.
+    raw_numbers: bool,
 }
 
 thread_local! {
@@ -170,6 +172,7 @@ impl Drop for EvalCtx<'_> {
             f.spans.clear();
             f.raw.clear();
             f.raw_done = false;
+            f.raw_numbers = false;
             FOLDED_POOL.with(|p| p.set(Some(f)));
         }
     }
@@ -204,17 +207,21 @@ impl<'e> EvalCtx<'e> {
     }
 
     /// Call `f` with the event's values as one text, which `fill` builds on the first call of
-    /// an event (every later call gets the same text).
+    /// an event (every later call gets the same text), with the integer values too when
+    /// `numbers` (built again with them if the first call did without).
     pub(crate) fn with_raw_joined<R>(
         &self,
-        fill: impl FnOnce(&Event, &mut String),
+        numbers: bool,
+        fill: impl FnOnce(&Event, bool, &mut String),
         f: impl FnOnce(&str) -> R,
     ) -> R {
         {
             let mut cache = self.folded.borrow_mut();
-            if !cache.raw_done {
+            if !cache.raw_done || (numbers && !cache.raw_numbers) {
                 cache.raw_done = true;
-                fill(self.event, &mut cache.raw);
+                cache.raw_numbers = numbers;
+                cache.raw.clear();
+                fill(self.event, numbers, &mut cache.raw);
             }
         }
         let cache = self.folded.borrow();

@@ -354,14 +354,22 @@ pub(crate) const SEPARATOR: char = '\0';
 /// Every field value of `event` as text, each followed by [`SEPARATOR`], ASCII-lowercased:
 /// what the keyword automaton scans (one pass an event instead of one a value, and a
 /// case-sensitive automaton, whose packed prefilter skips fast over text without a candidate).
-fn join_raw(event: &dragnet_event::Event, out: &mut String) {
+/// Integer values only when `numbers`: a keyword with any character but digits and `-`
+/// cannot occur in one (no match spans two values), and integers are half of a Windows
+/// event's values.
+fn join_raw(event: &dragnet_event::Event, numbers: bool, out: &mut String) {
     for (_, v) in event.fields() {
-        visit_raw(v, &mut |t: &str| {
+        visit_raw(v, numbers, &mut |t: &str| {
             out.push_str(t);
             out.push(SEPARATOR);
         });
     }
     out.make_ascii_lowercase();
+}
+
+/// Whether a keyword literal could occur in an integer's text.
+fn number_like(literal: &str) -> bool {
+    !literal.is_empty() && literal.bytes().all(|b| b.is_ascii_digit() || b == b'-')
 }
 
 /// The prefilter of one routing bucket over `n` candidates (indexes into the bucket's list).
@@ -372,6 +380,8 @@ pub struct Prefilter {
     scan_by_name: HashMap<u64, Vec<u32>, BuildHasherDefault<Prehashed>>,
     /// The automaton of keywords (searched in every field).
     keywords: Option<FieldScan>,
+    /// Some keyword could occur in an integer's text (only digits and `-`).
+    keyword_numbers: bool,
     /// Atom -> clauses it satisfies.
     atom_clauses: Vec<Vec<u32>>,
     /// Clause -> its candidate.
@@ -437,6 +447,9 @@ impl Prefilter {
             .collect();
         let keyword_pos = scans.iter().position(|s| s.field == ANY_FIELD);
         let keywords = keyword_pos.map(|i| scans.remove(i));
+        let keyword_numbers = atoms
+            .iter()
+            .any(|a| a.field == ANY_FIELD && number_like(&a.literal));
         let mut scan_by_name: HashMap<u64, Vec<u32>, BuildHasherDefault<Prehashed>> =
             HashMap::default();
         for (i, s) in scans.iter().enumerate() {
@@ -449,6 +462,7 @@ impl Prefilter {
             scans,
             scan_by_name,
             keywords,
+            keyword_numbers,
             atom_clauses,
             clause_candidate,
             candidate_clauses,
@@ -485,7 +499,7 @@ impl Prefilter {
             }
         };
         if let Some(scan) = &self.keywords {
-            ctx.with_raw_joined(join_raw, |text| scan_text(scan, text));
+            ctx.with_raw_joined(self.keyword_numbers, join_raw, |text| scan_text(scan, text));
         }
         if self.scans.len() <= FEW_SCANS {
             for scan in &self.scans {
@@ -557,14 +571,15 @@ impl Prefilter {
     }
 }
 
-fn visit_raw(v: &Value, visit: &mut dyn FnMut(&str)) {
+fn visit_raw(v: &Value, numbers: bool, visit: &mut dyn FnMut(&str)) {
     match v {
         Value::Str(s) => visit(s),
         Value::List(items) => {
             for i in items {
-                visit_raw(i, visit);
+                visit_raw(i, numbers, visit);
             }
         }
+        Value::Int(_) if !numbers => {}
         Value::Int(i) => visit(itoa_buf(*i, &mut [0u8; 24])),
         Value::Null => {}
         other => {

@@ -552,10 +552,40 @@ fn keywords_lie_within_one_value() {
     assert!(fires(d, &[("A", s("a")), ("Port", Value::Int(4711))]));
     assert!(!fires(d, &[("A", Value::Int(47)), ("B", Value::Int(11))]));
     assert!(fires(d, &[("L", Value::List(vec![s("x"), s("id 4711")]))]));
+    let d = "  keywords:\n    - '-5'\n  condition: keywords";
+    assert!(fires(d, &[("Delta", Value::Int(-5))]));
     // A keyword with a NUL in it: its longest NUL-free part narrows, the match decides.
     let d = "  keywords:\n    - \"ab\\0cd-long-part\"\n  condition: keywords";
     assert!(fires(d, &[("A", s("xAB\0CD-LONG-PART"))]));
     assert!(!fires(d, &[("A", s("cd-long-part"))]));
+}
+
+/// Integer values are joined only for keywords that could occur in them: an event seen first
+/// by rules whose keywords cannot, then by a rule whose keyword is a number, is joined again
+/// with its integers.
+#[test]
+fn number_keywords_see_integers_after_text_keywords() {
+    let mut b = EngineBuilder::new(LoadOptions::default());
+    // Process creation (the Sysmon EventID 1 bucket): a text keyword.
+    b.add_text(
+        &rule("  keywords:\n    - 'abc'\n  condition: keywords"),
+        "a.yml",
+    );
+    // All of Sysmon (the channel-wide bucket, evaluated after the EventID one): a number.
+    b.add_text(
+        "title: n\nid: 00000000-0000-4000-8000-000000000002\nauthor: spec\nlogsource:\n  product: windows\n  service: sysmon\ndetection:\n  keywords:\n    - '4711'\n  condition: keywords\nlevel: high\n",
+        "n.yml",
+    );
+    let (engine, errors) = b.build();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut out = Vec::new();
+    engine.detect_into(
+        &event(&[("A", s("xABCx")), ("Port", Value::Int(4711))]),
+        &mut out,
+    );
+    let mut titles: Vec<&str> = out.iter().map(|f| f.rule.title.as_str()).collect();
+    titles.sort_unstable();
+    assert_eq!(titles, ["n", "test"]);
 }
 
 // ---- Conditions ----
