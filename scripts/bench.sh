@@ -25,6 +25,11 @@ mkdir -p "$WORK"
 cargo build --release -p dragnet-cli >&2
 BIN="$PWD/target/release/dragnet"
 
+# CPU time the host took from this (virtual) machine, in clock ticks: the `steal` column of
+# /proc/stat. Printed at the end, so that a noisy run can be told from a slow build.
+steal_ticks() { awk '/^cpu /{print $9; exit}' /proc/stat 2>/dev/null || echo 0; }
+STEAL_START=$(steal_ticks)
+
 CORPUS="${1:-}"
 if [ -z "$CORPUS" ]; then
     CORPUS="$WORK/evtx-corpus"
@@ -150,3 +155,7 @@ if command -v rsigma >/dev/null 2>&1; then
 else
     echo "(rsigma not installed: cargo install rsigma --version 0.23.0 to compare)"
 fi
+
+STEAL_END=$(steal_ticks)
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+python3 -c "t = ($STEAL_END - $STEAL_START) / $HZ; print(f'\nhost steal during this run: {t:.1f} s of CPU (a noisy neighbour when well above zero: compare figures across runs with care)')"
