@@ -359,12 +359,29 @@ pub(crate) const SEPARATOR: char = '\0';
 /// event's values.
 fn join_raw(event: &dragnet_event::Event, numbers: bool, out: &mut String) {
     for (_, v) in event.fields() {
-        visit_raw(v, numbers, &mut |t: &str| {
-            out.push_str(t);
-            out.push(SEPARATOR);
-        });
+        push_raw(v, numbers, out);
     }
     out.make_ascii_lowercase();
+}
+
+/// One value's text (a list's items one by one), each followed by [`SEPARATOR`].
+fn push_raw(v: &Value, numbers: bool, out: &mut String) {
+    match v {
+        Value::Str(s) => out.push_str(s),
+        Value::List(items) => {
+            for i in items {
+                push_raw(i, numbers, out);
+            }
+            return;
+        }
+        Value::Int(i) if numbers => out.push_str(itoa_buf(*i, &mut [0u8; 24])),
+        Value::Int(_) | Value::Null => return,
+        other => match other.as_text() {
+            Some(t) => out.push_str(&t),
+            None => return,
+        },
+    }
+    out.push(SEPARATOR);
 }
 
 /// Whether a keyword literal could occur in an integer's text.
@@ -568,25 +585,6 @@ impl Prefilter {
     /// Candidates evaluated on every event (no necessary literal).
     pub fn always_count(&self) -> usize {
         self.always.len()
-    }
-}
-
-fn visit_raw(v: &Value, numbers: bool, visit: &mut dyn FnMut(&str)) {
-    match v {
-        Value::Str(s) => visit(s),
-        Value::List(items) => {
-            for i in items {
-                visit_raw(i, numbers, visit);
-            }
-        }
-        Value::Int(_) if !numbers => {}
-        Value::Int(i) => visit(itoa_buf(*i, &mut [0u8; 24])),
-        Value::Null => {}
-        other => {
-            if let Some(t) = other.as_text() {
-                visit(&t);
-            }
-        }
     }
 }
 
