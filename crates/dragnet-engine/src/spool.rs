@@ -240,20 +240,13 @@ impl Spool {
     pub fn finish(mut self) -> (Vec<Finding>, SpoolStats) {
         let mut last = std::mem::take(&mut self.mem);
         last.sort_by(Finding::timeline_cmp);
-        if self.runs.is_empty() {
-            let (mut paths, mut attacks) = (HashSet::new(), HashSet::new());
-            let last = last
-                .into_iter()
-                .map(|f| share(f, &mut paths, &mut attacks))
-                .collect();
-            return (last, std::mem::take(&mut self.stats));
-        }
         let runs = std::mem::take(&mut self.runs);
         let total = self.stats.spilled as usize + self.stats.kept_in_memory as usize + last.len();
         let rules = &self.rules;
         let lost = AtomicU64::new(0);
-        let groups = rayon::current_num_threads().clamp(1, runs.len());
-        let per_group = runs.len().div_ceil(groups);
+        // No runs (everything stayed in memory): no group, no thread.
+        let groups = rayon::current_num_threads().max(1).min(runs.len());
+        let per_group = runs.len().div_ceil(groups.max(1));
         let mut out = Vec::with_capacity(total);
         let mut paths: HashSet<Arc<str>> = HashSet::new();
         let mut attacks: HashSet<Arc<[String]>> = HashSet::new();

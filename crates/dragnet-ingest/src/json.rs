@@ -1337,7 +1337,6 @@ mod tests {
 
     /// A JSON lines file in `dir` for the chunk reader's tests.
     fn jsonl_file(dir: &Path, name: &str, body: &[u8]) -> InputFile {
-        std::fs::create_dir_all(dir).unwrap();
         let path = dir.join(name);
         std::fs::write(&path, body).unwrap();
         InputFile {
@@ -1388,7 +1387,8 @@ mod tests {
     /// damaged lines, lines longer than a chunk, no newline at the end).
     #[test]
     fn chunks_read_as_lines_do() {
-        let dir = std::env::temp_dir().join(format!("dragnet-chunks-{}", std::process::id()));
+        let dir =
+            dragnet_event::private_scratch_dir(&std::env::temp_dir(), "dragnet-chunks").unwrap();
         let mut body = b"\xef\xbb\xbf".to_vec();
         for i in 0..400u32 {
             let line = match i % 23 {
@@ -1431,7 +1431,8 @@ mod tests {
     /// spans; the lines after it keep their numbers.
     #[test]
     fn chunks_skip_over_long_lines() {
-        let dir = std::env::temp_dir().join(format!("dragnet-long-{}", std::process::id()));
+        let dir =
+            dragnet_event::private_scratch_dir(&std::env::temp_dir(), "dragnet-long").unwrap();
         let line = |i: u32| format!("{{\"EventID\": 1, \"Image\": \"{i}\"}}\n");
         let long = format!("{{\"EventID\": 1, \"Image\": \"{}\"}}\n", "y".repeat(5000));
         let mut body = line(1) + &line(2) + &long + &line(4) + &long;

@@ -313,7 +313,7 @@ impl FieldScan {
     fn build(atoms: &[Atom], ids: &[u32]) -> FieldScan {
         let mut literals: Vec<String> = Vec::new();
         let mut pattern_atoms: Vec<Vec<u32>> = Vec::new();
-        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        let mut seen: HashMap<&str, usize> = HashMap::new();
         for &id in ids {
             let lit = atoms[id as usize].literal.as_str();
             match seen.get(lit) {
