@@ -78,6 +78,13 @@ impl Weights {
     fn parent_weight(&self, parent: &str) -> f64 {
         self.idf(self.parent_df.get(parent).copied().unwrap_or(0))
     }
+    /// Σ w(t) over `techs`, added in id order: a set's own order changes from run to run,
+    /// and with it the last bits of a float sum (and so the scores in the outputs).
+    fn total(&self, techs: &HashSet<String>) -> f64 {
+        let mut ids: Vec<&String> = techs.iter().collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|t| self.weight(t)).sum()
+    }
 }
 
 /// Ranks ATT&CK groups and actor profiles by weighted technique overlap.
@@ -120,7 +127,7 @@ impl Attributor {
             profiles: Vec::new(),
         };
         for (g, techs, parents) in sets {
-            let total = techs.iter().map(|t| a.weights.weight(t)).sum();
+            let total = a.weights.total(&techs);
             a.entries.push(Entry {
                 name: g.name.clone(),
                 id: g.id.clone(),
@@ -176,7 +183,7 @@ impl Attributor {
             }
         }
         let parents = techs.iter().map(|t| parent_id(t).to_string()).collect();
-        let total = techs.iter().map(|t| self.weights.weight(t)).sum();
+        let total = self.weights.total(&techs);
         let e = Entry {
             name: p.name.clone(),
             id: p.id.clone(),
@@ -335,6 +342,38 @@ mod tests {
         assert!((a.weight(&unused.id) - n.ln()).abs() < 1e-9);
         assert!(a.weight(&unused.id) >= a.weight(rare));
         assert_eq!(a.weight("not-an-id"), 0.0);
+    }
+
+    /// Sets iterate in a different order in every attributor built: the scores must not
+    /// follow it (they are written to the incidents, bit for bit).
+    #[test]
+    fn scores_are_the_same_bits_in_every_attributor() {
+        let observed: Vec<String> = [
+            "T1190",
+            "T1505.003",
+            "T1003.001",
+            "T1021.001",
+            "T1053.005",
+            "T1071.001",
+            "T1059.001",
+            "T1047",
+            "T1543.003",
+            "T1070.004",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let bits = |a: &Attributor| -> Vec<(String, u64)> {
+            a.rank(&observed)
+                .into_iter()
+                .map(|c| (c.id, c.score.to_bits()))
+                .collect()
+        };
+        let first = bits(&Attributor::builtin());
+        assert!(first.len() > 1, "{first:?}");
+        for _ in 0..6 {
+            assert_eq!(bits(&Attributor::builtin()), first);
+        }
     }
 
     #[test]

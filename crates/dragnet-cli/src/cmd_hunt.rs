@@ -3,7 +3,8 @@
 use crate::common::{self, count, mb, plural, rate, Failure};
 use crate::{HuntArgs, TimelineFormat};
 use dragnet_engine::{hunt, HuntConfig, RunSummary};
-use dragnet_event::{Analyzer, Detector, Level};
+use dragnet_event::{Analyzer, Detector, Finding, Level};
+use dragnet_incident::Stitcher;
 use dragnet_report::timeline::{self, TableOptions};
 use dragnet_sigma::correlation::CorrelationLimits;
 use dragnet_sigma::Engine;
@@ -23,7 +24,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     let discovery = common::discover(&args.paths, args.quiet)?;
 
     // Open the output before the run, so that a bad path fails at once.
-    let mut out: Box<dyn Write> = match &args.output {
+    let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
             Failure::failed(format!("cannot create {}: {e}", p.display()))
         })?)),
@@ -85,14 +86,6 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     let summary = &result.summary;
 
     common::print_read_errors(&summary.read_errors, summary.errors);
-    if summary.spool.kept_in_memory > 0 || summary.spool.lost > 0 {
-        eprintln!(
-            "warning: temporary files for findings failed ({}): {} finding(s) kept in memory, {} lost",
-            std::env::temp_dir().display(),
-            count(summary.spool.kept_in_memory),
-            count(summary.spool.lost)
-        );
-    }
 
     let color = args.format == TimelineFormat::Table
         && !args.no_color
@@ -103,31 +96,31 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         color,
         width: timeline::terminal_width(),
     };
-    // The incidents are stitched on another thread while this one writes the timeline (both
-    // only read the findings).
-    let (written, report) = std::thread::scope(|scope| {
-        let stitch = std::thread::Builder::new()
-            .name("dragnet-incidents".into())
-            .spawn_scoped(scope, || {
-                crate::incidents::build(&result.findings, &graph_handle)
+    // One walk over the findings (read back from the spool, never all held): each is written
+    // to the timeline and pushed to the stitcher, which keeps a compact member of it. The
+    // report files need them all, so only then are they gathered.
+    let graph = graph_handle.take();
+    let mut stitcher = Stitcher::new(graph.as_ref());
+    let gather = args.out.files.any_report();
+    let mut gathered: Vec<Finding> = Vec::new();
+    let written =
+        timeline::Writer::new(out, args.format.report_format(), &table).and_then(|mut w| {
+            let mut failed = None;
+            result.findings.for_each(|f| {
+                if failed.is_none() {
+                    failed = w.push(&f).err();
+                }
+                stitcher.push(&f);
+                if gather {
+                    gathered.push(f);
+                }
             });
-        let written = timeline::write(
-            &mut out,
-            &result.findings,
-            args.format.report_format(),
-            &table,
-        )
-        .and_then(|()| out.flush());
-        drop(out);
-        let report = match stitch {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to spare: stitched here.
-            Err(_) => crate::incidents::build(&result.findings, &graph_handle),
-        };
-        (written, report)
-    });
+            match failed {
+                Some(e) => Err(e),
+                None => w.finish(),
+            }
+        });
+    let report = stitcher.finish(&Default::default());
     if let Err(e) = written {
         if !common::is_broken_pipe(&e) {
             let target = match &args.output {
@@ -136,6 +129,15 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
             };
             return Err(Failure::failed(format!("writing to {target}: {e}")));
         }
+    }
+    let spool = result.findings.spool_stats();
+    if spool.kept_in_memory > 0 || spool.lost > 0 {
+        eprintln!(
+            "warning: temporary files for findings failed ({}): {} finding(s) kept in memory, {} lost",
+            std::env::temp_dir().display(),
+            count(spool.kept_in_memory),
+            count(spool.lost)
+        );
     }
 
     if !args.quiet {
@@ -147,7 +149,7 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     if let Some(path) = &args.out.incidents {
         crate::incidents::write_file(path, &report)?;
     }
-    crate::outputs::write_reports(&args.out.files, &result.findings, &result.summary, &report)?;
+    crate::outputs::write_reports(&args.out.files, &gathered, &result.summary, &report)?;
     if !summary.anything_readable() {
         return Err(Failure::failed(format!(
             "nothing could be read: all {} input file(s) failed ({} read errors)",

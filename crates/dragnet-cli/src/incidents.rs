@@ -1,8 +1,8 @@
 //! Incidents of a hunt: stitching findings, the incident summary on the terminal, `--incidents`.
 
 use crate::common::Failure;
-use dragnet_event::{Analyzer, Finding, Level};
-use dragnet_incident::{build_report, GraphHandle, GraphLimits, IncidentReport, LateralGraph};
+use dragnet_event::{Analyzer, Level};
+use dragnet_incident::{GraphHandle, GraphLimits, IncidentReport, LateralGraph};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -14,12 +14,6 @@ const SHOWN: usize = 10;
 pub fn graph_analyzer() -> (Box<dyn Analyzer>, GraphHandle) {
     let (g, handle) = LateralGraph::new(GraphLimits::default());
     (Box::new(g), handle)
-}
-
-/// Stitch the run's findings into incidents (with the graph, when the analyzer finished).
-pub fn build(findings: &[Finding], graph: &GraphHandle) -> IncidentReport {
-    let g = graph.take();
-    build_report(findings, g.as_ref(), &Default::default())
 }
 
 /// `--incidents FILE`: the report as pretty JSON.

@@ -4,19 +4,22 @@
 //! ```text
 //! discover (dragnet-ingest) -> read files in parallel (largest first)
 //!     -> every event through every Detector on the reading thread
-//!     -> findings sorted into a timeline
-//!     -> Analyzers (stateful) over the timeline, in order
-//!     -> min_level and hidden-rule filters -> merged, sorted result
+//!     -> findings spooled (sorted runs on disk past a memory budget)
+//!     -> Analyzers (stateful) over the timeline, in order (one walk of the spool)
+//!     -> Findings: each walk merges the spool and the analyzers' findings in timeline
+//!        order, through the min_level and hidden-rule filters
 //! ```
 //!
 //! [`stats`] runs the same readers with no detectors and counts what they read.
 
+mod findings;
 mod progress;
 mod spool;
 mod stats;
 
+pub use findings::Findings;
 pub use progress::{NoProgress, Progress};
-pub use spool::{Spool, SpoolStats};
+pub use spool::{Spool, SpoolStats, Spooled};
 pub use stats::{stats, EventIdCount, FormatCount, SkippedFile, StatsResult};
 
 use dragnet_event::{Analyzer, Detector, Event, Finding, Level};
@@ -155,8 +158,8 @@ impl RunSummary {
 /// The outcome of [`hunt`].
 #[derive(Debug)]
 pub struct HuntResult {
-    /// Every finding kept, sorted by [`Finding::timeline_cmp`].
-    pub findings: Vec<Finding>,
+    /// Every finding kept, walked in [`Finding::timeline_cmp`] order.
+    pub findings: Findings,
     pub summary: RunSummary,
 }
 
@@ -252,10 +255,7 @@ pub fn hunt(
     if let Some(release) = cfg.release_memory {
         release();
     }
-    let (mut findings, spool_stats) = spool
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .finish();
+    let spooled = spool.into_inner().unwrap_or_else(|p| p.into_inner()).seal();
     // The event analyzers then go on like the others (they see the findings too).
     analyzers.splice(
         0..0,
@@ -264,38 +264,50 @@ pub fn hunt(
             .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())),
     );
 
-    // Stateful stage: every analyzer sees the whole timeline, in order.
+    // Stateful stage: every analyzer sees the whole timeline, in order, in one walk of the
+    // spool; what they find is held (it is little) and merged into every later walk.
     let mut analyzer_findings = BTreeMap::new();
     let mut analyzer_state_peak = BTreeMap::new();
-    if !analyzers.is_empty() {
-        let mut extra: Vec<Finding> = Vec::new();
-        for a in analyzers.iter_mut() {
-            let before = extra.len();
-            let mut peak = a.state_bytes();
-            for (i, f) in findings.iter().enumerate() {
-                a.observe_finding(f, &mut extra);
-                if i % 1024 == 0 {
-                    peak = peak.max(a.state_bytes());
+    let mut findings_by_level: BTreeMap<Level, u64> = Level::ALL.iter().map(|l| (*l, 0)).collect();
+    let mut extra: Vec<Finding> = Vec::new();
+    if analyzers.is_empty() {
+        // Filtered before the spool: everything in it is kept.
+        for l in Level::ALL {
+            findings_by_level.insert(l, spooled.count(l));
+        }
+    } else {
+        let mut found: Vec<Vec<Finding>> = analyzers.iter().map(|_| Vec::new()).collect();
+        let mut peaks: Vec<usize> = analyzers.iter().map(|a| a.state_bytes()).collect();
+        let mut seen = 0usize;
+        spooled.for_each(&mut |f| {
+            for (a, out) in analyzers.iter_mut().zip(found.iter_mut()) {
+                a.observe_finding(&f, out);
+            }
+            if seen.is_multiple_of(1024) {
+                for (a, peak) in analyzers.iter().zip(peaks.iter_mut()) {
+                    *peak = (*peak).max(a.state_bytes());
                 }
             }
-            peak = peak.max(a.state_bytes());
-            a.finish(&mut extra);
+            seen += 1;
+            if keep(&f) {
+                *findings_by_level.entry(f.level).or_insert(0) += 1;
+            }
+        });
+        for ((a, mut out), peak) in analyzers.iter_mut().zip(found).zip(peaks) {
+            let peak = peak.max(a.state_bytes());
+            a.finish(&mut out);
             analyzer_state_peak.insert(a.name().to_string(), peak);
-            *analyzer_findings.entry(a.name().to_string()).or_insert(0) +=
-                (extra.len() - before) as u64;
+            *analyzer_findings.entry(a.name().to_string()).or_insert(0) += out.len() as u64;
+            extra.extend(out);
         }
-        findings.retain(|f| keep(f));
         extra.retain(|f| keep(f));
-        if !extra.is_empty() {
-            findings.extend(extra);
-            findings.sort_by(Finding::timeline_cmp);
+        for f in &extra {
+            *findings_by_level.entry(f.level).or_insert(0) += 1;
         }
     }
-
-    let mut findings_by_level: BTreeMap<Level, u64> = Level::ALL.iter().map(|l| (*l, 0)).collect();
-    for f in &findings {
-        *findings_by_level.entry(f.level).or_insert(0) += 1;
-    }
+    let spool_stats = spooled.stats();
+    let kept: u64 = findings_by_level.values().sum();
+    let findings = Findings::new(spooled, extra, min_level, hidden.clone(), kept);
 
     let summary = RunSummary {
         files: discovery.files.len(),

@@ -4,10 +4,11 @@
 //! memory up to a byte budget; when it is full, they are sorted into timeline order and
 //! written to a temporary file as one sorted *run* (one JSON line a finding, the rule as an
 //! index into a table kept here: a rule's metadata is stored once, not once a finding). At
-//! the end the runs and what is still in memory are merged into one timeline. The order is
-//! the one a stable in-memory sort of the same findings gives, so the output does not change
-//! with the budget; only memory does. While the files are read, the findings use at most the
-//! budget, whatever their number.
+//! the end the spool is sealed ([`Spooled`]): each walk over it merges the runs and what is
+//! still in memory into one timeline, handed over one finding at a time. The order is the one
+//! a stable in-memory sort of the same findings gives, so the output does not change with the
+//! budget; only memory does. The findings use at most the budget, whatever their number,
+//! while the files are read and while the timeline is walked.
 //!
 //! A run that cannot be written (disk full, no temporary directory) is kept in memory instead
 //! (counted in [`SpoolStats::kept_in_memory`]): findings are never dropped. A run that cannot
@@ -21,7 +22,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// What spooling did, for the run summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -117,6 +118,8 @@ pub struct Spool {
     rules: Vec<Arc<RuleMeta>>,
     rule_index: HashMap<usize, u32>,
     stats: SpoolStats,
+    /// Findings pushed, by level.
+    levels: [u64; 5],
 }
 
 impl Drop for Spool {
@@ -146,12 +149,16 @@ impl Spool {
             rules: Vec::new(),
             rule_index: HashMap::new(),
             stats: SpoolStats::default(),
+            levels: [0; 5],
         }
     }
 
     /// Take every finding of `found` (leaving it empty); spill a run when over budget.
     pub fn push_all(&mut self, found: &mut Vec<Finding>) {
-        self.mem_bytes += found.iter().map(finding_bytes).sum::<usize>();
+        for f in found.iter() {
+            self.mem_bytes += finding_bytes(f);
+            self.levels[f.level as usize] += 1;
+        }
         self.mem.append(found);
         if self.mem_bytes > self.budget {
             self.spill();
@@ -234,42 +241,109 @@ impl Spool {
     }
 
     /// Every finding, in timeline order (stable: equal findings keep the order they were
-    /// pushed in), and what spooling did. Reading the runs back (parsing their JSON) is
-    /// shared out: the runs are cut into as many contiguous groups as the pool has threads,
-    /// each merged on a thread of its own, and this thread merges the groups.
-    pub fn finish(mut self) -> (Vec<Finding>, SpoolStats) {
+    /// pushed in), gathered in memory, and what spooling did.
+    pub fn finish(self) -> (Vec<Finding>, SpoolStats) {
+        let sealed = self.seal();
+        let mut out = Vec::with_capacity(sealed.len() as usize);
+        sealed.for_each(&mut |f| out.push(shrink(f)));
+        (out, sealed.stats())
+    }
+
+    /// The spool closed for pushing: its findings can then be walked in timeline order as
+    /// often as needed, without gathering them (see [`Spooled`]).
+    pub fn seal(mut self) -> Spooled {
         let mut last = std::mem::take(&mut self.mem);
         last.sort_by(Finding::timeline_cmp);
-        let runs = std::mem::take(&mut self.runs);
-        let total = self.stats.spilled as usize + self.stats.kept_in_memory as usize + last.len();
+        let len = self.stats.spilled + self.stats.kept_in_memory + last.len() as u64;
+        Spooled {
+            runs: std::mem::take(&mut self.runs),
+            last,
+            rules: std::mem::take(&mut self.rules),
+            // The directory now goes with the sealed spool.
+            dir: self.dir.take(),
+            len,
+            stats: std::mem::take(&mut self.stats),
+            levels: self.levels,
+            lost: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The findings of a sealed [`Spool`], in timeline order (stable: equal findings keep the
+/// order they were pushed in). Each walk merges the sorted runs again, reading their files
+/// back, so that only the merge's heads and the last run held in memory (at most the budget)
+/// are in memory at once. The run files are removed when this is dropped.
+pub struct Spooled {
+    runs: Vec<Run>,
+    /// The findings that never left memory, sorted.
+    last: Vec<Finding>,
+    rules: Vec<Arc<RuleMeta>>,
+    dir: Option<PathBuf>,
+    len: u64,
+    stats: SpoolStats,
+    levels: [u64; 5],
+    /// The most findings a walk lost (a run that could not be read back).
+    lost: AtomicU64,
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+impl Spooled {
+    /// How many findings were pushed.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many findings were pushed at `level`.
+    pub fn count(&self, level: Level) -> u64 {
+        self.levels[level as usize]
+    }
+
+    /// What spooling did; `lost` counts the findings the worst walk so far could not read
+    /// back.
+    pub fn stats(&self) -> SpoolStats {
+        SpoolStats {
+            lost: self.stats.lost + self.lost.load(AtomicOrdering::Relaxed),
+            ..self.stats.clone()
+        }
+    }
+
+    /// Hand every finding to `sink`, in timeline order. Findings share their path texts and
+    /// ATT&CK lists with those before them (runs stored them one by one). Reading the runs
+    /// back (parsing their JSON) is shared out: the runs are cut into as many contiguous
+    /// groups as the pool has threads, each merged on a thread of its own, and this thread
+    /// merges the groups.
+    pub fn for_each(&self, sink: &mut dyn FnMut(Finding)) {
         let rules = &self.rules;
         let lost = AtomicU64::new(0);
         // No runs (everything stayed in memory): no group, no thread.
-        let groups = rayon::current_num_threads().max(1).min(runs.len());
-        let per_group = runs.len().div_ceil(groups.max(1));
-        let mut out = Vec::with_capacity(total);
+        let groups = rayon::current_num_threads().max(1).min(self.runs.len());
+        let per_group = self.runs.len().div_ceil(groups.max(1)).max(1);
         let mut paths: HashSet<Arc<str>> = HashSet::new();
         let mut attacks: HashSet<Arc<[String]>> = HashSet::new();
-        // Contiguous groups of runs, each taken by the thread that merges it.
-        let mut runs = runs.into_iter();
-        let groups: Vec<Mutex<Vec<Run>>> = (0..groups)
-            .map(|_| Mutex::new(runs.by_ref().take(per_group).collect()))
-            .collect();
-        let take =
-            |g: &Mutex<Vec<Run>>| std::mem::take(&mut *g.lock().unwrap_or_else(|p| p.into_inner()));
         std::thread::scope(|scope| {
             // Sources in the order the runs were made: among equal findings the merge takes
             // the lowest source first, as a stable sort would; groups are contiguous, so that
             // holds across them too.
             let mut sources: Vec<Source> = Vec::new();
-            for group in &groups {
+            for group in self.runs.chunks(per_group) {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Finding>>(2);
                 let lost = &lost;
                 let spawned = std::thread::Builder::new()
                     .name("dragnet-merge".into())
                     .spawn_scoped(scope, move || {
                         let mut batch = Vec::with_capacity(BATCH);
-                        merge(open_runs(take(group), lost), rules, lost, &mut |f| {
+                        merge(open_runs(group, lost), rules, lost, &mut |f| {
                             batch.push(f);
                             if batch.len() >= BATCH {
                                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -287,22 +361,21 @@ impl Spool {
                         batch: Vec::new().into_iter(),
                     }),
                     // No thread to spare: this group's runs are merged right here.
-                    Err(_) => sources.extend(open_runs(take(group), lost)),
+                    Err(_) => sources.extend(open_runs(group, lost)),
                 }
             }
-            sources.push(Source::Mem(last.into_iter()));
+            sources.push(Source::Mem(self.last.iter()));
             merge(sources, rules, &lost, &mut |f| {
-                out.push(share(f, &mut paths, &mut attacks))
+                sink(share(f, &mut paths, &mut attacks))
             });
         });
-        self.stats.lost += lost.into_inner();
-        (out, std::mem::take(&mut self.stats))
+        self.lost
+            .fetch_max(lost.into_inner(), AtomicOrdering::Relaxed);
     }
 }
 
-/// A gathered finding shares its path texts and ATT&CK list with the findings before it (runs
-/// stored them one by one, and each finding of a rule made its own list), and its details map
-/// is cut to its size: the findings are all held at once from here on.
+/// A finding read back shares its path texts and ATT&CK list with the findings before it
+/// (runs stored them one by one, and each finding of a rule made its own list).
 fn share(
     mut f: Finding,
     paths: &mut HashSet<Arc<str>>,
@@ -312,10 +385,6 @@ fn share(
     for p in &mut f.events {
         p.path = intern(paths, std::mem::take(&mut p.path));
     }
-    // A details map grew by doubling: at its exact size it holds a quarter less.
-    let details = std::mem::take(&mut f.details);
-    f.details = serde_json::Map::with_capacity(details.len());
-    f.details.extend(details);
     f.attack = match attacks.get(&f.attack) {
         Some(known) => Arc::clone(known),
         None => {
@@ -323,6 +392,15 @@ fn share(
             f.attack
         }
     };
+    f
+}
+
+/// A gathered finding's details map cut to its size (it grew by doubling: at its exact size
+/// it holds a quarter less): every finding is held at once from there on.
+fn shrink(mut f: Finding) -> Finding {
+    let details = std::mem::take(&mut f.details);
+    f.details = serde_json::Map::with_capacity(details.len());
+    f.details.extend(details);
     f
 }
 
@@ -347,13 +425,11 @@ enum Run {
 const BATCH: usize = 512;
 
 /// Where a merge takes findings from.
-enum Source {
+enum Source<'a> {
     /// A run's file, read line by line.
-    File {
-        lines: BufReader<File>,
-        buf: String,
-    },
-    Mem(std::vec::IntoIter<Finding>),
+    File { lines: BufReader<File>, buf: String },
+    /// Findings held in memory (copied out: a walk leaves them in place).
+    Mem(std::slice::Iter<'a, Finding>),
     /// Another thread's merge of a group of runs, in batches.
     Chan {
         rx: std::sync::mpsc::Receiver<Vec<Finding>>,
@@ -362,20 +438,20 @@ enum Source {
 }
 
 /// The sources of runs, in order (a run whose file cannot be opened loses its findings).
-fn open_runs(runs: Vec<Run>, lost: &AtomicU64) -> Vec<Source> {
+fn open_runs<'a>(runs: &'a [Run], lost: &AtomicU64) -> Vec<Source<'a>> {
     let mut sources = Vec::with_capacity(runs.len());
     for run in runs {
         match run {
-            Run::File(p, n) => match File::open(&p) {
+            Run::File(p, n) => match File::open(p) {
                 Ok(f) => sources.push(Source::File {
                     lines: BufReader::with_capacity(1 << 16, f),
                     buf: String::new(),
                 }),
                 Err(_) => {
-                    lost.fetch_add(n, AtomicOrdering::Relaxed);
+                    lost.fetch_add(*n, AtomicOrdering::Relaxed);
                 }
             },
-            Run::Held(v) => sources.push(Source::Mem(v.into_iter())),
+            Run::Held(v) => sources.push(Source::Mem(v.iter())),
         }
     }
     sources
@@ -384,7 +460,7 @@ fn open_runs(runs: Vec<Run>, lost: &AtomicU64) -> Vec<Source> {
 /// Merge sorted sources into `emit`, in timeline order; among equal findings the lowest
 /// source comes first.
 fn merge(
-    mut sources: Vec<Source>,
+    mut sources: Vec<Source<'_>>,
     rules: &[Arc<RuleMeta>],
     lost: &AtomicU64,
     emit: &mut dyn FnMut(Finding),
@@ -403,14 +479,14 @@ fn merge(
     }
 }
 
-impl Source {
+impl Source<'_> {
     /// The next finding (of a run file: with its rule shared again from the table).
     fn next(&mut self, rules: &[Arc<RuleMeta>], lost: &AtomicU64) -> Option<Finding> {
         let lose = || {
             lost.fetch_add(1, AtomicOrdering::Relaxed);
         };
         match self {
-            Source::Mem(it) => it.next(),
+            Source::Mem(it) => it.next().cloned(),
             Source::Chan { rx, batch } => loop {
                 if let Some(f) = batch.next() {
                     return Some(f);

@@ -5,6 +5,31 @@ use dragnet_event::{Analyzer, Detector, Event, Finding, Level, RuleMeta};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// A hunt's findings gathered in memory, as the assertions below read them.
+struct Gathered {
+    findings: Vec<Finding>,
+    summary: RunSummary,
+}
+
+/// [`super::hunt`], its findings walked into a vector. They are walked twice: every walk
+/// reads the spool back and merges the analyzers' findings again, and must give the same.
+fn hunt(
+    discovery: &Discovery,
+    detectors: Vec<Arc<dyn Detector>>,
+    analyzers: Vec<Box<dyn Analyzer>>,
+    cfg: &HuntConfig,
+    progress: &dyn Progress,
+) -> Gathered {
+    let r = super::hunt(discovery, detectors, analyzers, cfg, progress);
+    let findings = r.findings.to_vec();
+    assert_eq!(findings.len() as u64, r.findings.len());
+    assert!(findings == r.findings.to_vec(), "a second walk differs");
+    Gathered {
+        findings,
+        summary: r.summary,
+    }
+}
+
 /// A temporary directory removed when dropped.
 struct TempDir(PathBuf);
 
@@ -600,7 +625,7 @@ fn a_big_json_lines_file_reads_the_same_on_every_thread_count() {
         let seen = r.findings.iter().find(|f| f.rule.id == "events").unwrap();
         assert_eq!(seen.details["events"], records);
     }
-    let key = |r: &HuntResult| -> Vec<(String, u64)> {
+    let key = |r: &Gathered| -> Vec<(String, u64)> {
         r.findings
             .iter()
             .map(|f| (f.rule.id.clone(), f.source.record))
@@ -721,6 +746,42 @@ fn the_spool_keeps_push_order_among_equal_findings_and_every_field() {
         let left = std::fs::read_dir(&dir.0).map(|d| d.count()).unwrap_or(0);
         assert_eq!(left, 0, "the spool left its runs behind");
     }
+
+    // Sealed, the spool is walked as often as wanted, its runs kept until it is dropped; a run
+    // that went missing in between loses its findings, counted, and the others come back.
+    let spooled = {
+        let mut spool = Spool::in_dir(1, dir.0.clone());
+        for f in &expect {
+            spool.push_all(&mut vec![f.clone()]);
+        }
+        spool.seal()
+    };
+    assert_eq!(spooled.len(), 20);
+    assert_eq!(spooled.count(Level::Medium), 20);
+    for _ in 0..2 {
+        let mut back = Vec::new();
+        spooled.for_each(&mut |f| back.push(f));
+        assert!(back == sorted, "a walk changed order or content");
+    }
+    let runs_dir = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let first_run = std::fs::read_dir(&runs_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_file(first_run).unwrap();
+    let mut back = Vec::new();
+    spooled.for_each(&mut |f| back.push(f));
+    assert_eq!((back.len(), spooled.stats().lost), (19, 1));
+    drop(spooled);
+    let left = std::fs::read_dir(&dir.0).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "the sealed spool left its runs behind");
 
     // Runs that cannot be written (the directory cannot be made) stay in memory: nothing is
     // lost and the order is the same.

@@ -58,14 +58,14 @@ fn hunt_finds_the_phishing_message_and_the_draft_channel() {
         ..Default::default()
     };
     let r = hunt(&disc, detectors, analyzers, &cfg, &NoProgress);
+    let findings = r.findings.to_vec();
     assert_eq!(r.summary.errors, 0, "{:?}", r.summary.read_errors);
 
     // Phishing: the ground truth names the message in the mailbox (1-based index) and its
     // `.eml` copy (record 1).
     let phish_truth = truth_records(&truth, "Spear-phishing");
     assert_eq!(phish_truth.len(), 2, "{phish_truth:?}");
-    let phish: Vec<_> = r
-        .findings
+    let phish: Vec<_> = findings
         .iter()
         .filter(|f| dragnet_mail::RULE_IDS.contains(&f.rule.id.as_str()))
         .collect();
@@ -151,8 +151,7 @@ fn hunt_finds_the_phishing_message_and_the_draft_channel() {
         .filter(|(p, _)| p.starts_with("m365/"))
         .collect();
     assert!(!c2_truth.is_empty());
-    let c2: Vec<_> = r
-        .findings
+    let c2: Vec<_> = findings
         .iter()
         .filter(|f| f.rule.id == "dragnet-m365-draft-c2")
         .collect();

@@ -19,4 +19,4 @@ pub mod stitch;
 pub use entities::{EntityLimits, EntityMap, Role};
 pub use graph::{GraphHandle, GraphLimits, GraphOutput, GraphStats, LateralGraph, Method};
 pub use model::{Edge, Entities, HostEntity, Incident, IncidentReport, Step, StepRule};
-pub use stitch::{build_report, StitchConfig};
+pub use stitch::{build_report, StitchConfig, Stitcher};

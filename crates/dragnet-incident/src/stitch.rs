@@ -40,8 +40,9 @@ use crate::entities::{is_internal_ip, parse_ip, EntityMap};
 use crate::graph::GraphOutput;
 use crate::model::{Edge, Entities, Incident, IncidentReport, Step, StepRule};
 use crate::narrative;
-use dragnet_event::{Finding, Level, Provenance, SourceFormat, Timestamp};
+use dragnet_event::{Finding, Level, Provenance, RuleMeta, SourceFormat, Timestamp};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 const NS_HOUR: i64 = 3_600_000_000_000;
 
@@ -192,8 +193,83 @@ struct Keys {
 }
 
 impl Keys {
+    fn new() -> Keys {
+        Keys {
+            ids: HashMap::new(),
+            names: Vec::new(),
+            flat: Vec::new(),
+            off: vec![0],
+            host: Vec::new(),
+        }
+    }
+
     fn of(&self, i: usize) -> &[u32] {
         &self.flat[self.off[i]..self.off[i + 1]]
+    }
+
+    /// The keys of the next finding (`found` is emptied), `primary` its own host.
+    fn add(&mut self, found: &mut Vec<(Kind, String)>, primary: Option<&str>) {
+        let mut host_id = None;
+        for (k, v) in found.drain(..) {
+            let is_primary = k == Kind::Host && primary == Some(v.as_str());
+            let next = self.names.len() as u32;
+            let names = &mut self.names;
+            let id = *self.ids.entry((k, v.clone())).or_insert_with(|| {
+                names.push((k, v));
+                next
+            });
+            if is_primary {
+                host_id = Some(id);
+            }
+            self.flat.push(id);
+        }
+        self.off.push(self.flat.len());
+        self.host.push(host_id);
+    }
+}
+
+/// What the stitcher keeps of a finding once its keys are read: everything but its details
+/// (of which only a lateral-movement finding's edge is kept), so that the findings of a run
+/// need not all be held while they are stitched.
+struct Member {
+    time: Timestamp,
+    level: Level,
+    rule: Arc<RuleMeta>,
+    attack: Arc<[String]>,
+    source: Provenance,
+    /// A lateral-movement finding's source, target, account and method.
+    lateral: Option<Box<[String; 4]>>,
+}
+
+impl Member {
+    fn of(f: &Finding) -> Member {
+        let lateral = (f.rule.kind == "lateral").then(|| {
+            let g = |k: &str| {
+                f.details
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            Box::new([g("source"), g("target"), g("account"), g("method")])
+        });
+        Member {
+            time: f.time,
+            level: f.level,
+            rule: Arc::clone(&f.rule),
+            attack: Arc::clone(&f.attack),
+            source: f.source.clone(),
+            lateral,
+        }
+    }
+
+    /// [`Finding::timeline_cmp`]'s order.
+    fn timeline_cmp(&self, other: &Member) -> std::cmp::Ordering {
+        self.time
+            .cmp(&other.time)
+            .then_with(|| self.source.path.cmp(&other.source.path))
+            .then_with(|| self.source.record.cmp(&other.source.record))
+            .then_with(|| self.rule.id.cmp(&other.rule.id))
     }
 }
 
@@ -331,38 +407,59 @@ fn extract(f: &Finding, ent: &EntityMap, out: &mut Vec<(Kind, String)>) -> Optio
     primary
 }
 
-fn build_keys(findings: &[Finding], ent: &EntityMap) -> Keys {
-    let mut keys = Keys {
-        ids: HashMap::new(),
-        names: Vec::new(),
-        flat: Vec::with_capacity(findings.len() * 3),
-        off: Vec::with_capacity(findings.len() + 1),
-        host: Vec::with_capacity(findings.len()),
-    };
-    keys.off.push(0);
-    let mut buf = Vec::new();
-    // Entity extraction per distinct (host, details) would be cheaper still; details differ
-    // per finding, so each finding is read once.
-    for f in findings {
-        buf.clear();
-        let primary = extract(f, ent, &mut buf);
-        let mut host_id = None;
-        for (k, v) in buf.drain(..) {
-            let is_primary = k == Kind::Host && primary.as_deref() == Some(v.as_str());
-            let next = keys.names.len() as u32;
-            let id = *keys.ids.entry((k, v.clone())).or_insert_with(|| {
-                keys.names.push((k, v));
-                next
-            });
-            if is_primary {
-                host_id = Some(id);
-            }
-            keys.flat.push(id);
+/// Findings -> incidents, one finding at a time: a finding's keys are read when it is pushed
+/// and only a compact member of it is kept (no details), so that a caller can walk the
+/// findings of a run once, writing its timeline, without holding them.
+pub struct Stitcher<'g> {
+    graph: Option<&'g GraphOutput>,
+    /// The entities when there is no graph (none).
+    no_graph: EntityMap,
+    keys: Keys,
+    found: Vec<Member>,
+    buf: Vec<(Kind, String)>,
+}
+
+impl<'g> Stitcher<'g> {
+    /// A stitcher resolving entities through `graph` (when the lateral-movement graph ran).
+    pub fn new(graph: Option<&'g GraphOutput>) -> Stitcher<'g> {
+        Stitcher {
+            graph,
+            no_graph: EntityMap::default(),
+            keys: Keys::new(),
+            found: Vec::new(),
+            buf: Vec::new(),
         }
-        keys.off.push(keys.flat.len());
-        keys.host.push(host_id);
     }
-    keys
+
+    /// The next finding (any order: incidents sort their members themselves).
+    pub fn push(&mut self, f: &Finding) {
+        let ent = match self.graph {
+            Some(g) => &g.entities,
+            None => &self.no_graph,
+        };
+        self.buf.clear();
+        let primary = extract(f, ent, &mut self.buf);
+        self.keys.add(&mut self.buf, primary.as_deref());
+        self.found.push(Member::of(f));
+    }
+
+    /// How many findings were pushed.
+    pub fn len(&self) -> usize {
+        self.found.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+
+    /// The incidents of the findings pushed.
+    pub fn finish(self, cfg: &StitchConfig) -> IncidentReport {
+        let ent = match self.graph {
+            Some(g) => &g.entities,
+            None => &self.no_graph,
+        };
+        stitch(&self.found, &self.keys, ent, self.graph, cfg)
+    }
 }
 
 /// (key, time, finding).
@@ -371,7 +468,7 @@ type Pair = (u32, i64, u32);
 /// Per key, the (time, finding) pairs of `members`, sorted by key then time.
 fn pairs_by_key(
     keys: &Keys,
-    findings: &[Finding],
+    findings: &[Member],
     members: impl Iterator<Item = usize>,
     keep: impl Fn(u32) -> bool,
 ) -> (Vec<Pair>, HashMap<u32, (usize, usize)>) {
@@ -413,17 +510,29 @@ fn nearest(pairs: &[Pair], range: (usize, usize), t: i64, window: i64) -> Option
     best
 }
 
-/// Build the incidents of a run from its findings and (when the graph ran) its graph.
+/// Build the incidents of a run from its findings and (when the graph ran) its graph (see
+/// [`Stitcher`] to push them one at a time).
 pub fn build_report(
     findings: &[Finding],
     graph: Option<&GraphOutput>,
     cfg: &StitchConfig,
 ) -> IncidentReport {
-    let empty = EntityMap::default();
-    let ent = graph.map(|g| &g.entities).unwrap_or(&empty);
+    let mut s = Stitcher::new(graph);
+    for f in findings {
+        s.push(f);
+    }
+    s.finish(cfg)
+}
+
+fn stitch(
+    findings: &[Member],
+    keys: &Keys,
+    ent: &EntityMap,
+    graph: Option<&GraphOutput>,
+    cfg: &StitchConfig,
+) -> IncidentReport {
     let edges_all: &[Edge] = graph.map(|g| g.edges.as_slice()).unwrap_or(&[]);
     let n = findings.len();
-    let keys = build_keys(findings, ent);
     let window = cfg.window_ns.max(0);
     let linker: Vec<bool> = findings.iter().map(|f| f.level >= Level::Medium).collect();
 
@@ -461,7 +570,7 @@ pub fn build_report(
     // Host groups: linking findings joined by strong host keys.
     let mut groups = Dsu::new(n);
     {
-        let (pairs, _) = pairs_by_key(&keys, findings, (0..n).filter(|&i| linker[i]), |k| {
+        let (pairs, _) = pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |k| {
             keys.names[k as usize].0 == Kind::Host && !weak[k as usize]
         });
         for w in pairs.windows(2) {
@@ -502,7 +611,7 @@ pub fn build_report(
         .map(|i| keys.of(i).iter().any(|&k| !weak[k as usize]))
         .collect();
     {
-        let (pairs, _) = pairs_by_key(&keys, findings, (0..n).filter(|&i| linker[i]), |k| {
+        let (pairs, _) = pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |k| {
             !weak[k as usize]
         });
         for w in pairs.windows(2) {
@@ -513,7 +622,7 @@ pub fn build_report(
     }
     // Linking findings with weak keys only: attach to the nearest strong-keyed one.
     let (anchor_pairs, anchor_ranges) = pairs_by_key(
-        &keys,
+        keys,
         findings,
         (0..n).filter(|&i| linker[i] && has_strong[i]),
         |_| true,
@@ -538,7 +647,7 @@ pub fn build_report(
     }
     // Orphans with nothing to attach to group by their own host.
     {
-        let (pairs, _) = pairs_by_key(&keys, findings, orphans.iter().copied(), |k| {
+        let (pairs, _) = pairs_by_key(keys, findings, orphans.iter().copied(), |k| {
             keys.names[k as usize].0 == Kind::Host
         });
         for w in pairs.windows(2) {
@@ -552,7 +661,7 @@ pub fn build_report(
     }
     // Informational and low findings join the nearest linking finding sharing a key.
     let (link_pairs, link_ranges) =
-        pairs_by_key(&keys, findings, (0..n).filter(|&i| linker[i]), |_| true);
+        pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |_| true);
     let mut unassigned: u64 = 0;
     for i in (0..n).filter(|&i| !linker[i]) {
         let t = findings[i].time.nanos();
@@ -587,7 +696,7 @@ pub fn build_report(
     let attributor = dragnet_attack::Attributor::builtin();
     let mut incidents: Vec<Incident> = comps
         .into_values()
-        .map(|members| assemble(&members, findings, &keys, ent, edges_all, &attributor, cfg))
+        .map(|members| assemble(&members, findings, keys, ent, edges_all, &attributor, cfg))
         .collect();
     incidents.sort_by(|a, b| {
         b.score
@@ -642,7 +751,11 @@ pub fn tactic_order(short: &str) -> usize {
 /// The tactic a finding stands for: the first tactic tag of its rule, else the first tactic
 /// of its first known technique, else `unknown`.
 pub fn primary_tactic(f: &Finding) -> String {
-    for t in &f.rule.tags {
+    tactic_of(&f.rule, &f.attack)
+}
+
+fn tactic_of(rule: &RuleMeta, attack: &[String]) -> String {
+    for t in &rule.tags {
         if let Some(rest) = t.strip_prefix("attack.") {
             let r = rest.to_ascii_lowercase().replace('_', "-");
             if TACTICS.contains(&r.as_str()) {
@@ -651,7 +764,7 @@ pub fn primary_tactic(f: &Finding) -> String {
         }
     }
     let kb = dragnet_attack::kb();
-    for id in f.attack.iter() {
+    for id in attack {
         if let Some(t) = kb.technique(id) {
             if let Some(first) = t.tactics.first() {
                 return first.clone();
@@ -661,9 +774,9 @@ pub fn primary_tactic(f: &Finding) -> String {
     "unknown".to_string()
 }
 
-fn confidence(f: &Finding) -> f64 {
-    match f.rule.kind.as_str() {
-        "sigma" | "" => match f.rule.status.as_str() {
+fn confidence(rule: &RuleMeta) -> f64 {
+    match rule.kind.as_str() {
+        "sigma" | "" => match rule.status.as_str() {
             "stable" => 1.0,
             "test" => 0.95,
             _ => 0.9,
@@ -727,7 +840,7 @@ pub fn score_incident(
 
 fn assemble(
     members: &[usize],
-    findings: &[Finding],
+    findings: &[Member],
     keys: &Keys,
     ent: &EntityMap,
     edges_all: &[Edge],
@@ -759,10 +872,10 @@ fn assemble(
         let f = &findings[i];
         max_level = max_level.max(f.level);
         attack.extend(f.attack.iter().cloned());
-        let tactic = primary_tactic(f);
+        let tactic = tactic_of(&f.rule, &f.attack);
         if f.level >= Level::Medium {
             strong_tactics.insert(tactic.clone());
-            conf.insert(f.rule.id.as_str(), confidence(f));
+            conf.insert(f.rule.id.as_str(), confidence(&f.rule));
         }
         let mut step_accounts = Vec::new();
         let mut step_hosts = Vec::new();
@@ -788,15 +901,14 @@ fn assemble(
                 set.insert(v.clone());
             }
         }
-        if f.rule.kind == "lateral" {
-            let g = |k: &str| {
-                f.details
-                    .get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            lateral_keys.insert((g("source"), g("target"), g("account"), g("method")));
+        if let Some(l) = &f.lateral {
+            let [source, target, account, method] = &**l;
+            lateral_keys.insert((
+                source.clone(),
+                target.clone(),
+                account.clone(),
+                method.clone(),
+            ));
         }
         let host = keys.host[i]
             .map(|h| keys.names[h as usize].1.clone())
@@ -920,7 +1032,7 @@ impl StepAcc {
         }
     }
 
-    fn add(&mut self, f: &Finding, hosts: &[String], accounts: &[String], max_ev: usize) {
+    fn add(&mut self, f: &Member, hosts: &[String], accounts: &[String], max_ev: usize) {
         self.time = self.time.min(f.time);
         self.last = self.last.max(f.time);
         self.count += 1;
@@ -957,16 +1069,15 @@ impl StepAcc {
         if self.evidence.len() < max_ev && !self.evidence.contains(&f.source) {
             self.evidence.push(f.source.clone());
         }
-        if f.rule.kind == "lateral" && self.lateral.len() < 8 {
-            let g = |k: &str| {
-                f.details
-                    .get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            self.lateral
-                .push((f.level, g("source"), g("target"), g("method"), g("account")));
+        if let Some(l) = f.lateral.as_deref().filter(|_| self.lateral.len() < 8) {
+            let [source, target, account, method] = l;
+            self.lateral.push((
+                f.level,
+                source.clone(),
+                target.clone(),
+                method.clone(),
+                account.clone(),
+            ));
         }
     }
 

@@ -54,21 +54,78 @@ pub fn write<W: Write>(
     format: Format,
     table: &TableOptions,
 ) -> io::Result<()> {
-    match format {
-        Format::Table => write_table(w, findings, table),
-        Format::Csv => write_csv(w, findings),
-        Format::Jsonl => write_jsonl(w, findings),
+    let mut out = Writer::new(w, format, table)?;
+    for f in findings {
+        out.push(f)?;
+    }
+    out.finish()
+}
+
+/// A timeline written one finding at a time, so that the findings need not all be held: JSONL
+/// and CSV rows go out as they come; the table keeps its rows' cells (not the findings) until
+/// [`Writer::finish`], since its columns fit the longest cells.
+pub struct Writer<W: Write> {
+    inner: Inner<W>,
+}
+
+enum Inner<W: Write> {
+    Jsonl(W),
+    Csv(Box<csv::Writer<W>>),
+    Table {
+        w: W,
+        opts: TableOptions,
+        rows: Vec<(Level, [String; 5])>,
+    },
+}
+
+impl<W: Write> Writer<W> {
+    /// A timeline in `format` to `w` (the CSV header is written here).
+    pub fn new(w: W, format: Format, table: &TableOptions) -> io::Result<Self> {
+        let inner = match format {
+            Format::Jsonl => Inner::Jsonl(w),
+            Format::Csv => {
+                let mut out = csv::Writer::from_writer(w);
+                out.write_record(CSV_HEADER).map_err(io::Error::from)?;
+                Inner::Csv(Box::new(out))
+            }
+            Format::Table => Inner::Table {
+                w,
+                opts: *table,
+                rows: Vec::new(),
+            },
+        };
+        Ok(Writer { inner })
+    }
+
+    /// The next finding (the caller hands them over in timeline order).
+    pub fn push(&mut self, f: &Finding) -> io::Result<()> {
+        match &mut self.inner {
+            Inner::Jsonl(w) => {
+                serde_json::to_writer(&mut *w, f).map_err(io::Error::other)?;
+                w.write_all(b"\n")
+            }
+            Inner::Csv(out) => csv_row(out, f),
+            Inner::Table { rows, .. } => {
+                rows.push((f.level, table_cells(f)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Write what is left (the table) and flush.
+    pub fn finish(self) -> io::Result<()> {
+        match self.inner {
+            Inner::Jsonl(mut w) => w.flush(),
+            Inner::Csv(mut out) => out.flush(),
+            Inner::Table { w, opts, rows } => table_out(w, &rows, &opts),
+        }
     }
 }
 
 /// One finding a line, as serde serializes [`Finding`]: `time`, `level`, `host`, `rule` (`id`,
 /// `title`, `author`, `tags`, ...), `attack`, `source` (`path`, `record`, `format`), `details`.
-pub fn write_jsonl<W: Write>(mut w: W, findings: &[Finding]) -> io::Result<()> {
-    for f in findings {
-        serde_json::to_writer(&mut w, f).map_err(io::Error::other)?;
-        w.write_all(b"\n")?;
-    }
-    w.flush()
+pub fn write_jsonl<W: Write>(w: W, findings: &[Finding]) -> io::Result<()> {
+    write(w, findings, Format::Jsonl, &TableOptions::default())
 }
 
 /// The columns of the CSV timeline: the finding's fields, then the three Timesketch needs.
@@ -99,32 +156,31 @@ pub const CSV_LIST_SEPARATOR: &str = ";";
 /// A CSV timeline with [`CSV_HEADER`]: lists joined with `;`, `details` as compact JSON,
 /// `datetime` as RFC 3339 and `message` the rule title with the key details.
 pub fn write_csv<W: Write>(w: W, findings: &[Finding]) -> io::Result<()> {
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(CSV_HEADER).map_err(io::Error::from)?;
-    for f in findings {
-        let time = f.time.to_rfc3339();
-        let details = serde_json::to_string(&f.details).map_err(io::Error::other)?;
-        let record = f.source.record.to_string();
-        out.write_record([
-            time.as_str(),
-            f.level.as_str(),
-            f.host.as_str(),
-            f.rule.id.as_str(),
-            f.rule.title.as_str(),
-            f.rule.author.as_str(),
-            &f.attack.join(CSV_LIST_SEPARATOR),
-            &f.rule.tags.join(CSV_LIST_SEPARATOR),
-            &f.source.path,
-            &record,
-            f.source.format.as_str(),
-            &details,
-            &time,
-            TIMESTAMP_DESC,
-            &message(f),
-        ])
-        .map_err(io::Error::from)?;
-    }
-    out.flush()
+    write(w, findings, Format::Csv, &TableOptions::default())
+}
+
+fn csv_row<W: Write>(out: &mut csv::Writer<W>, f: &Finding) -> io::Result<()> {
+    let time = f.time.to_rfc3339();
+    let details = serde_json::to_string(&f.details).map_err(io::Error::other)?;
+    let record = f.source.record.to_string();
+    out.write_record([
+        time.as_str(),
+        f.level.as_str(),
+        f.host.as_str(),
+        f.rule.id.as_str(),
+        f.rule.title.as_str(),
+        f.rule.author.as_str(),
+        &f.attack.join(CSV_LIST_SEPARATOR),
+        &f.rule.tags.join(CSV_LIST_SEPARATOR),
+        &f.source.path,
+        &record,
+        f.source.format.as_str(),
+        &details,
+        &time,
+        TIMESTAMP_DESC,
+        &message(f),
+    ])
+    .map_err(io::Error::from)
 }
 
 /// Detail fields worth showing first, most telling first. Matched case-insensitively against
@@ -305,30 +361,33 @@ fn fit(s: &str, w: usize) -> String {
 
 /// A table for the terminal: time, level, host, rule title and key detail, one finding a row,
 /// fitted to `opts.width` (long cells are cut), coloured by level when `opts.color`.
-pub fn write_table<W: Write>(
+pub fn write_table<W: Write>(w: W, findings: &[Finding], opts: &TableOptions) -> io::Result<()> {
+    write(w, findings, Format::Table, opts)
+}
+
+/// A finding's cells in the table: time, level, host, rule title, key detail.
+fn table_cells(f: &Finding) -> [String; 5] {
+    [
+        short_time(f),
+        short_level(f.level).to_string(),
+        one_line(&f.host),
+        one_line(&f.rule.title),
+        key_detail(f).map(|(_, v)| one_line(&v)).unwrap_or_default(),
+    ]
+}
+
+fn table_out<W: Write>(
     mut w: W,
-    findings: &[Finding],
+    rows: &[(Level, [String; 5])],
     opts: &TableOptions,
 ) -> io::Result<()> {
-    if findings.is_empty() {
+    if rows.is_empty() {
         writeln!(w, "(no findings)")?;
         return w.flush();
     }
-    let rows: Vec<[String; 5]> = findings
-        .iter()
-        .map(|f| {
-            [
-                short_time(f),
-                short_level(f.level).to_string(),
-                one_line(&f.host),
-                one_line(&f.rule.title),
-                key_detail(f).map(|(_, v)| one_line(&v)).unwrap_or_default(),
-            ]
-        })
-        .collect();
     let longest = |i: usize, header: &str| {
         rows.iter()
-            .map(|r| r[i].chars().count())
+            .map(|(_, r)| r[i].chars().count())
             .max()
             .unwrap_or(0)
             .max(header.len())
@@ -371,10 +430,10 @@ pub fn write_table<W: Write>(
     } else {
         writeln!(w, "{header}")?;
     }
-    for (f, r) in findings.iter().zip(&rows) {
+    for (level, r) in rows {
         let text = line([&r[0], &r[1], &r[2], &r[3], &r[4]]);
         if opts.color {
-            writeln!(w, "{}{text}{RESET}", level_color(f.level))?;
+            writeln!(w, "{}{text}{RESET}", level_color(*level))?;
         } else {
             writeln!(w, "{text}")?;
         }
