@@ -3,7 +3,7 @@
 use crate::common::{self, count, mb, plural, rate, Failure};
 use crate::{HuntArgs, TimelineFormat};
 use dragnet_engine::{hunt, HuntConfig, RunSummary};
-use dragnet_event::{Analyzer, Detector, Finding, Level};
+use dragnet_event::{Analyzer, Detector, Level};
 use dragnet_incident::Stitcher;
 use dragnet_report::timeline::{self, TableOptions};
 use dragnet_sigma::correlation::CorrelationLimits;
@@ -97,12 +97,11 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         width: timeline::terminal_width(),
     };
     // One walk over the findings (read back from the spool, never all held): each is written
-    // to the timeline and pushed to the stitcher, which keeps a compact member of it. The
-    // report files need them all, so only then are they gathered.
+    // to the timeline, pushed to the stitcher, which keeps a compact member of it, and to the
+    // reports' digest when report files are asked for.
     let graph = graph_handle.take();
     let mut stitcher = Stitcher::new(graph.as_ref());
-    let gather = args.out.files.any_report();
-    let mut gathered: Vec<Finding> = Vec::new();
+    let mut digest = args.out.files.any_report().then(crate::outputs::digest);
     let written =
         timeline::Writer::new(out, args.format.report_format(), &table).and_then(|mut w| {
             let mut failed = None;
@@ -111,8 +110,8 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
                     failed = w.push(&f).err();
                 }
                 stitcher.push(&f);
-                if gather {
-                    gathered.push(f);
+                if let Some(d) = &mut digest {
+                    d.push(&f);
                 }
             });
             match failed {
@@ -149,7 +148,9 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
     if let Some(path) = &args.out.incidents {
         crate::incidents::write_file(path, &report)?;
     }
-    crate::outputs::write_reports(&args.out.files, &gathered, &result.summary, &report)?;
+    if let Some(d) = &mut digest {
+        crate::outputs::write_reports(&args.out.files, d, &result.summary, &report)?;
+    }
     if !summary.anything_readable() {
         return Err(Failure::failed(format!(
             "nothing could be read: all {} input file(s) failed ({} read errors)",

@@ -3,9 +3,9 @@
 
 use crate::common::Failure;
 use clap::Args;
-use dragnet_event::{Finding, Timestamp};
+use dragnet_event::Timestamp;
 use dragnet_incident::IncidentReport;
-use dragnet_report::RunInfo;
+use dragnet_report::{Digest, RunInfo};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -67,11 +67,17 @@ pub fn generated_time() -> Timestamp {
     Timestamp::from_jiff(jiff::Timestamp::now())
 }
 
+/// A digest for the reports of a run (what they need of its findings), filled as the findings
+/// are walked.
+pub fn digest() -> Digest {
+    Digest::new(dragnet_report::html::Limits::default().timeline_rows)
+}
+
 /// Write every report file asked for in `args` (`--incidents` is written by the incident
 /// stage, not here).
 pub fn write_reports(
     args: &ReportFiles,
-    findings: &[Finding],
+    findings: &mut Digest,
     summary: &dragnet_engine::RunSummary,
     incidents: &IncidentReport,
 ) -> Result<(), Failure> {
@@ -96,14 +102,16 @@ pub fn write_reports(
     render(args, findings, incidents, &info)
 }
 
-/// Write the report files of `args` from findings, incidents and run information.
+/// Write the report files of `args` from the digest of the findings, the incidents and run
+/// information.
 pub fn render(
     args: &ReportFiles,
-    findings: &[Finding],
+    findings: &mut Digest,
     incidents: &IncidentReport,
     info: &RunInfo,
 ) -> Result<(), Failure> {
-    let iocs = dragnet_report::indicators::extract(findings, incidents);
+    let iocs = findings.take_indicators(incidents);
+    let findings = &*findings;
     if let Some(path) = &args.report {
         write_file(path, "HTML report", |w| {
             dragnet_report::html::write(w, findings, incidents, &iocs, info)

@@ -8,15 +8,15 @@
 //! `hidden`, never markup, and a Content-Security-Policy allows no source but the hashes of the
 //! inline script and style.
 
+use crate::digest::{Digest, RuleCount};
 use crate::hash::{base64, sha256};
 use crate::indicators::{Indicators, IocKind};
 use crate::matrix::{self, TacticInfo, TechniqueUse};
 use crate::{is_sigmahq_rule, RunInfo, DRL_NOTE};
-use dragnet_event::{Finding, Level, RuleMeta, Timestamp};
+use dragnet_event::{Finding, Level, Timestamp};
 use dragnet_incident::{Edge, Incident, IncidentReport};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 const SCRIPT: &str = include_str!("html/report.js");
 const STYLE: &str = include_str!("html/report.css");
@@ -184,7 +184,7 @@ pub fn content_security_policy() -> String {
 
 /// Render the report.
 pub fn render(
-    findings: &[Finding],
+    findings: &Digest,
     incidents: &IncidentReport,
     iocs: &Indicators,
     info: &RunInfo,
@@ -255,7 +255,7 @@ pub fn render(
 /// Render and write the report.
 pub fn write<W: std::io::Write>(
     mut w: W,
-    findings: &[Finding],
+    findings: &Digest,
     incidents: &IncidentReport,
     iocs: &Indicators,
     info: &RunInfo,
@@ -288,7 +288,7 @@ fn card(h: &mut Html, n: &str, label: &str) {
     h.raw("</div></div>");
 }
 
-fn overview(h: &mut Html, findings: &[Finding], incidents: &IncidentReport, info: &RunInfo) {
+fn overview(h: &mut Html, findings: &Digest, incidents: &IncidentReport, info: &RunInfo) {
     h.raw("<section id=\"overview\"><h2>Overview</h2>\n<div class=\"cards\">");
     card(h, &info.files.to_string(), "files read");
     card(h, &info.records.to_string(), "records");
@@ -300,10 +300,10 @@ fn overview(h: &mut Html, findings: &[Finding], incidents: &IncidentReport, info
     if let Some(r) = info.rules {
         card(h, &r.to_string(), "rules loaded");
     }
-    card(h, &findings.len().to_string(), "findings");
+    card(h, &findings.count().to_string(), "findings");
     card(h, &incidents.incidents.len().to_string(), "incidents");
     h.raw("</div>\n");
-    let span = info.time_span(findings);
+    let span = info.span_or(findings.span());
     h.raw("<p>");
     match span {
         Some((a, b)) => h.text(&format!("Time span: {a} to {b}.")),
@@ -318,10 +318,10 @@ fn overview(h: &mut Html, findings: &[Finding], incidents: &IncidentReport, info
         h.text(".");
     }
     h.raw("</p>\n<h3>Findings by level</h3><div class=\"cards\">");
-    let mut by_level: BTreeMap<Level, u64> = Level::ALL.iter().map(|l| (*l, 0)).collect();
-    for f in findings {
-        *by_level.entry(f.level).or_default() += 1;
-    }
+    let by_level: BTreeMap<Level, u64> = Level::ALL
+        .iter()
+        .map(|l| (*l, findings.count_at(*l)))
+        .collect();
     for (l, n) in by_level.iter().rev() {
         h.raw("<div class=\"card\"><div class=\"n\">");
         h.text(&n.to_string());
@@ -345,7 +345,7 @@ fn level_colour(l: Level) -> &'static str {
 }
 
 /// Stacked bars of findings per time bin, by level.
-fn histogram(h: &mut Html, findings: &[Finding], span: Option<(Timestamp, Timestamp)>) {
+fn histogram(h: &mut Html, findings: &Digest, span: Option<(Timestamp, Timestamp)>) {
     const BINS: usize = 60;
     const W: f64 = 960.0;
     const H: f64 = 180.0;
@@ -355,11 +355,7 @@ fn histogram(h: &mut Html, findings: &[Finding], span: Option<(Timestamp, Timest
         return;
     };
     let width_ns = ((b.nanos() - a.nanos()).max(1) as f64) / BINS as f64;
-    let mut bins = vec![[0u64; 5]; BINS];
-    for f in findings.iter().filter(|f| !f.time.is_unknown()) {
-        let i = (((f.time.nanos() - a.nanos()) as f64 / width_ns) as usize).min(BINS - 1);
-        bins[i][f.level as usize] += 1;
-    }
+    let bins = findings.histogram((a, b), BINS);
     let max = bins
         .iter()
         .map(|b| b.iter().sum::<u64>())
@@ -856,9 +852,9 @@ fn heat(count: u64, max: u64) -> u8 {
     1 + (f * 4.0).round() as u8
 }
 
-fn matrix_section(h: &mut Html, findings: &[Finding], known: &[TacticInfo]) {
+fn matrix_section(h: &mut Html, findings: &Digest, known: &[TacticInfo]) {
     h.raw("<section id=\"matrix\"><h2>ATT&amp;CK matrix</h2>\n");
-    let used = matrix::techniques_in_findings(findings, known);
+    let used = findings.techniques();
     if used.is_empty() {
         h.raw("<p class=\"muted\">No finding carries an ATT&amp;CK technique.</p></section>\n");
         return;
@@ -964,26 +960,15 @@ fn details_summary(f: &Finding, max_chars: usize) -> String {
     clip(&parts.join("; "), max_chars)
 }
 
-fn timelines(h: &mut Html, findings: &[Finding], limits: &Limits) {
+fn timelines(h: &mut Html, findings: &Digest, limits: &Limits) {
     h.raw("<section id=\"timelines\"><h2>Timelines by host</h2>\n");
-    // Keep the most severe, then earliest, findings within the row budget.
-    let mut idx: Vec<usize> = (0..findings.len()).collect();
-    if idx.len() > limits.timeline_rows {
-        idx.sort_by(|&a, &b| {
-            findings[b]
-                .level
-                .cmp(&findings[a].level)
-                .then_with(|| findings[a].timeline_cmp(&findings[b]))
-        });
-        idx.truncate(limits.timeline_rows);
-    }
-    let left_out = findings.len() - idx.len();
+    // The most severe, then earliest, findings within the row budget.
+    let mut rows = findings.rows();
+    rows.truncate(limits.timeline_rows);
+    let left_out = findings.count() - rows.len() as u64;
     let mut by_host: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for i in idx {
-        by_host
-            .entry(findings[i].host.as_str())
-            .or_default()
-            .push(&findings[i]);
+    for f in rows {
+        by_host.entry(f.host.as_str()).or_default().push(f);
     }
     if left_out > 0 {
         h.raw("<p class=\"note\">");
@@ -1026,26 +1011,11 @@ fn timelines(h: &mut Html, findings: &[Finding], limits: &Limits) {
     h.raw("</section>\n");
 }
 
-fn rules_section(h: &mut Html, findings: &[Finding]) {
+fn rules_section(h: &mut Html, findings: &Digest) {
     h.raw("<section id=\"rules\"><h2>Rules that fired</h2>\n");
-    struct R<'a> {
-        rule: &'a Arc<RuleMeta>,
-        count: u64,
-        max: Level,
-    }
-    let mut rules: BTreeMap<&str, R> = BTreeMap::new();
-    for f in findings {
-        let e = rules.entry(f.rule.id.as_str()).or_insert(R {
-            rule: &f.rule,
-            count: 0,
-            max: f.level,
-        });
-        e.count += 1;
-        e.max = e.max.max(f.level);
-    }
-    let mut list: Vec<R> = rules.into_values().collect();
+    let mut list: Vec<&RuleCount> = findings.rules().collect();
     list.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule.title.cmp(&b.rule.title)));
-    if list.iter().any(|r| is_sigmahq_rule(r.rule)) {
+    if list.iter().any(|r| is_sigmahq_rule(&r.rule)) {
         h.raw("<p class=\"note\">");
         h.text(&format!(
             "SigmaHQ rules are used under the {DRL_NOTE}; their authors are named below."
@@ -1074,7 +1044,7 @@ fn rules_section(h: &mut Html, findings: &[Finding]) {
         technique_links(h, &r.rule.attack());
         h.raw("</td>");
         h.td_class("wrap mono", &r.rule.source);
-        h.td(if is_sigmahq_rule(r.rule) {
+        h.td(if is_sigmahq_rule(&r.rule) {
             "DRL 1.1"
         } else {
             ""
@@ -1136,8 +1106,9 @@ fn iocs_section(h: &mut Html, iocs: &Indicators, limits: &Limits) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dragnet_event::{Provenance, SourceFormat};
+    use dragnet_event::{Provenance, RuleMeta, SourceFormat};
     use dragnet_incident::{Entities, HostEntity, Step, StepRule};
+    use std::sync::Arc;
 
     const HOSTILE: [&str; 5] = [
         "<script>alert(1)</script>",
@@ -1270,7 +1241,13 @@ mod tests {
     fn hostile_evidence_renders_as_text() {
         let (fs, report) = hostile_findings();
         let iocs = crate::indicators::extract(&fs, &report);
-        let page = render(&fs, &report, &iocs, &RunInfo::default(), &Limits::default());
+        let page = render(
+            &Digest::of(&fs, 5000),
+            &report,
+            &iocs,
+            &RunInfo::default(),
+            &Limits::default(),
+        );
         // The only script element is ours, and no evidence produced a tag or attribute.
         assert_eq!(page.matches("<script").count(), 1, "one script element");
         assert!(page.contains("<script data-dragnet=\"1\">"));
@@ -1299,7 +1276,7 @@ mod tests {
     fn csp_hashes_the_inline_script_and_style() {
         let (fs, report) = hostile_findings();
         let page = render(
-            &fs,
+            &Digest::of(&fs, 5000),
             &report,
             &Indicators::default(),
             &RunInfo::default(),
@@ -1323,7 +1300,7 @@ mod tests {
             ..Limits::default()
         };
         let page = render(
-            &fs,
+            &Digest::of(&fs, 5000),
             &report,
             &Indicators::default(),
             &RunInfo::default(),

@@ -131,45 +131,56 @@ pub fn extract(findings: &[Finding], incidents: &IncidentReport) -> Indicators {
     let mut acc = Accumulator::default();
     let mut found: Vec<(IocKind, String, String)> = Vec::new();
     for f in findings {
-        found.clear();
-        for (field, value) in &f.details {
-            collect(field, value, 0, &mut found);
-        }
-        for (kind, value, field) in found.drain(..) {
-            acc.add(kind, value, &field, Some(f));
-        }
+        acc.add_finding(f, &mut found);
     }
-    for inc in &incidents.incidents {
-        let e = &inc.entities;
-        let lists = [
-            (&e.ips, None),
-            (&e.domains, Some(IocKind::Domain)),
-            (&e.mailboxes, Some(IocKind::Email)),
-        ];
-        for (list, kind) in lists {
-            for v in list.iter() {
-                let parsed = match kind {
-                    None => ip(v),
-                    Some(IocKind::Domain) => domain(v).map(|d| (IocKind::Domain, d)),
-                    Some(_) => email(v).map(|m| (IocKind::Email, m)),
-                };
-                if let Some((k, value)) = parsed {
-                    acc.add_entity(k, value, inc.first, inc.last);
-                }
-            }
-        }
-    }
+    acc.add_incidents(incidents);
     acc.finish()
 }
 
+/// Indicators gathered one finding at a time (at most [`MAX_INDICATORS`]).
 #[derive(Default)]
-struct Accumulator {
+pub(crate) struct Accumulator {
     index: HashMap<(IocKind, String), usize>,
     items: Vec<Indicator>,
     omitted: HashMap<(IocKind, String), ()>,
 }
 
 impl Accumulator {
+    /// The indicators in one finding's details (`found` is scratch space).
+    pub(crate) fn add_finding(&mut self, f: &Finding, found: &mut Vec<(IocKind, String, String)>) {
+        found.clear();
+        for (field, value) in &f.details {
+            collect(field, value, 0, found);
+        }
+        for (kind, value, field) in found.drain(..) {
+            self.add(kind, value, &field, Some(f));
+        }
+    }
+
+    /// The addresses, domains and mailboxes of the incidents' entities.
+    pub(crate) fn add_incidents(&mut self, incidents: &IncidentReport) {
+        for inc in &incidents.incidents {
+            let e = &inc.entities;
+            let lists = [
+                (&e.ips, None),
+                (&e.domains, Some(IocKind::Domain)),
+                (&e.mailboxes, Some(IocKind::Email)),
+            ];
+            for (list, kind) in lists {
+                for v in list.iter() {
+                    let parsed = match kind {
+                        None => ip(v),
+                        Some(IocKind::Domain) => domain(v).map(|d| (IocKind::Domain, d)),
+                        Some(_) => email(v).map(|m| (IocKind::Email, m)),
+                    };
+                    if let Some((k, value)) = parsed {
+                        self.add_entity(k, value, inc.first, inc.last);
+                    }
+                }
+            }
+        }
+    }
+
     fn slot(&mut self, kind: IocKind, value: String, t: Timestamp) -> Option<&mut Indicator> {
         let key_value = if kind.case_insensitive() {
             value.to_lowercase()
@@ -244,7 +255,7 @@ impl Accumulator {
         push_bounded(&mut ind.fields, "incident");
     }
 
-    fn finish(self) -> Indicators {
+    pub(crate) fn finish(self) -> Indicators {
         let mut items = self.items;
         for i in &mut items {
             i.hosts.sort();

@@ -5,6 +5,7 @@
 //! Every function here takes plain data (findings, the incident report, a [`RunInfo`]) and
 //! writes bytes; nothing depends on the command line or on the engine.
 
+pub mod digest;
 pub mod html;
 pub mod indicators;
 pub mod matrix;
@@ -14,6 +15,7 @@ pub mod timeline;
 
 mod hash;
 
+pub use digest::Digest;
 use dragnet_event::{Finding, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -64,13 +66,22 @@ impl RunInfo {
     /// The time span to show: the evidence's when known, else that of the findings (ignoring
     /// findings without a time).
     pub fn time_span(&self, findings: &[Finding]) -> Option<(Timestamp, Timestamp)> {
-        if let (Some(a), Some(b)) = (self.first, self.last) {
-            return Some((a, b));
-        }
         let mut it = findings.iter().map(|f| f.time).filter(|t| !t.is_unknown());
-        let first = it.next()?;
-        let (lo, hi) = it.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t)));
-        Some((lo, hi))
+        let own = it
+            .next()
+            .map(|first| it.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t))));
+        self.span_or(own)
+    }
+
+    /// The evidence's time span when known, else `findings` (that of the findings).
+    pub fn span_or(
+        &self,
+        findings: Option<(Timestamp, Timestamp)>,
+    ) -> Option<(Timestamp, Timestamp)> {
+        match (self.first, self.last) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => findings,
+        }
     }
 }
 

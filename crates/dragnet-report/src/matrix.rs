@@ -135,8 +135,8 @@ pub struct TechniqueUse {
 }
 
 /// Accumulates technique uses.
-#[derive(Default)]
-struct Acc {
+#[derive(Clone, Default)]
+pub(crate) struct Acc {
     map: BTreeMap<String, TechniqueUse>,
     tag_tactics: BTreeMap<String, Vec<String>>,
 }
@@ -190,7 +190,28 @@ impl Acc {
         }
     }
 
-    fn finish(self, known: &[TacticInfo]) -> Vec<TechniqueUse> {
+    /// The techniques of one finding.
+    pub(crate) fn add_finding(&mut self, f: &Finding, known: &[TacticInfo]) {
+        if f.attack.is_empty() {
+            return;
+        }
+        let hint = tactics_in_tags(&f.rule.tags, known);
+        let rule = [(f.rule.title.clone(), f.rule.author.clone())];
+        for id in f.attack.iter() {
+            self.add(
+                id,
+                1,
+                f.level,
+                f.time,
+                f.time,
+                std::slice::from_ref(&f.host),
+                &rule,
+                &hint,
+            );
+        }
+    }
+
+    pub(crate) fn finish(self, known: &[TacticInfo]) -> Vec<TechniqueUse> {
         let order = |s: &str| {
             known
                 .iter()
@@ -221,23 +242,7 @@ pub fn techniques_in_findings<'a>(
 ) -> Vec<TechniqueUse> {
     let mut acc = Acc::default();
     for f in findings {
-        if f.attack.is_empty() {
-            continue;
-        }
-        let hint = tactics_in_tags(&f.rule.tags, known);
-        let rule = [(f.rule.title.clone(), f.rule.author.clone())];
-        for id in f.attack.iter() {
-            acc.add(
-                id,
-                1,
-                f.level,
-                f.time,
-                f.time,
-                std::slice::from_ref(&f.host),
-                &rule,
-                &hint,
-            );
-        }
+        acc.add_finding(f, known);
     }
     acc.finish(known)
 }

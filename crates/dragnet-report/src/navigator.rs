@@ -6,8 +6,8 @@
 //! white at 0 to red at the highest count.
 
 use crate::matrix::{self, TechniqueUse};
+use crate::Digest;
 use crate::RunInfo;
-use dragnet_event::Finding;
 use dragnet_incident::Incident;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -20,18 +20,17 @@ pub const NAVIGATOR_VERSION: &str = "5.1.0";
 pub const LAYER_VERSION: &str = "4.5";
 
 /// The layer of a whole run.
-pub fn run_layer(findings: &[Finding], info: &RunInfo) -> Value {
-    let known = matrix::tactics();
-    let used = matrix::techniques_in_findings(findings, &known);
+pub fn run_layer(findings: &Digest, info: &RunInfo) -> Value {
+    let used = findings.techniques();
     let span = info
-        .time_span(findings)
+        .span_or(findings.span())
         .map(|(a, b)| format!(" from {a} to {b}"))
         .unwrap_or_default();
     layer(
         &format!("{}: techniques seen", info.org_name()),
         &format!(
             "{} findings in {} files{span}, by {}",
-            findings.len(),
+            findings.count(),
             info.files,
             tool(info)
         ),
@@ -174,7 +173,7 @@ fn comment(u: &TechniqueUse) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dragnet_event::{Level, Provenance, RuleMeta, SourceFormat, Timestamp};
+    use dragnet_event::{Finding, Level, Provenance, RuleMeta, SourceFormat, Timestamp};
     use std::sync::Arc;
 
     fn findings() -> Vec<Finding> {
@@ -205,7 +204,7 @@ mod tests {
 
     #[test]
     fn layer_has_the_fields_of_the_reference_layer() {
-        let layer = run_layer(&findings(), &RunInfo::default());
+        let layer = run_layer(&Digest::of(&findings(), 10), &RunInfo::default());
         let shared = std::env::var("DRAGNET_SHARED").unwrap_or_else(|_| "../../../shared".into());
         let path = Path::new(&shared).join("data/stix/navigator-layer-4.5-minimal.json");
         let reference: Value = match std::fs::read_to_string(&path) {

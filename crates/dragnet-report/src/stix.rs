@@ -24,8 +24,9 @@
 use crate::hash::{parse_uuid, uuid_v5};
 use crate::indicators::{Indicator, Indicators, IocKind};
 use crate::matrix;
+use crate::Digest;
 use crate::RunInfo;
-use dragnet_event::{Finding, Timestamp};
+use dragnet_event::Timestamp;
 use dragnet_incident::IncidentReport;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
@@ -174,7 +175,7 @@ fn observable(i: &Indicator) -> Option<(Vec<Value>, String)> {
 
 /// Build the bundle.
 pub fn bundle(
-    findings: &[Finding],
+    findings: &Digest,
     incidents: &IncidentReport,
     iocs: &Indicators,
     info: &RunInfo,
@@ -281,7 +282,7 @@ pub fn bundle(
 
     // Attack patterns of every technique seen, in findings or incidents.
     let known = matrix::tactics();
-    let mut techniques = matrix::techniques_in_findings(findings, &known);
+    let mut techniques = findings.techniques();
     for inc in &incidents.incidents {
         for u in matrix::techniques_in_incident(inc, &known) {
             if !techniques.iter().any(|t| t.id == u.id) {
@@ -447,7 +448,7 @@ pub fn bundle(
         report_refs.push(identity_id.clone());
     }
     let span = info
-        .time_span(findings)
+        .span_or(findings.span())
         .map(|(a, b)| format!(", evidence from {a} to {b}"))
         .unwrap_or_default();
     let report_id = sdo_id("report", &report_refs.join(","));
@@ -458,7 +459,7 @@ pub fn bundle(
         json!(format!(
             "{} threat hunt: {} findings, {} incidents",
             org,
-            findings.len(),
+            findings.count(),
             incidents.incidents.len()
         )),
     );

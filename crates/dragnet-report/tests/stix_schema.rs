@@ -9,7 +9,7 @@
 use dragnet_attack::Candidate;
 use dragnet_event::{Finding, Level, Provenance, RuleMeta, SourceFormat, Timestamp};
 use dragnet_incident::{Entities, Incident, IncidentReport, Step, StepRule};
-use dragnet_report::{indicators, stix, RunInfo};
+use dragnet_report::{indicators, stix, Digest, RunInfo};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -224,7 +224,7 @@ fn bundle_validates_against_the_stix_schemas_and_broken_ones_do_not() {
     let Some(schemas) = shared() else { return };
     let (findings, report) = inputs();
     let iocs = indicators::extract(&findings, &report);
-    let bundle = stix::bundle(&findings, &report, &iocs, &info());
+    let bundle = stix::bundle(&Digest::of(&findings, 100), &report, &iocs, &info());
 
     // What the bundle holds, by type.
     let objects = bundle["objects"].as_array().unwrap();
@@ -283,7 +283,10 @@ fn bundle_validates_against_the_stix_schemas_and_broken_ones_do_not() {
         "https://attack.mitre.org/techniques/T1105/"
     );
     // Same input, same bundle.
-    assert_eq!(bundle, stix::bundle(&findings, &report, &iocs, &info()));
+    assert_eq!(
+        bundle,
+        stix::bundle(&Digest::of(&findings, 100), &report, &iocs, &info())
+    );
 
     let Some((ok, out)) = validate(&schemas, &bundle, "good") else {
         return;
