@@ -187,10 +187,13 @@ struct Keys {
     names: Vec<(Kind, String)>,
     /// CSR: keys of finding i are flat[off[i]..off[i+1]].
     flat: Vec<u32>,
-    off: Vec<usize>,
-    /// Canonical host of each finding.
-    host: Vec<Option<u32>>,
+    off: Vec<u32>,
+    /// Canonical host of each finding ([`NO_HOST`] for none).
+    host: Vec<u32>,
 }
+
+/// No canonical host (in [`Keys::host`]).
+const NO_HOST: u32 = u32::MAX;
 
 impl Keys {
     fn new() -> Keys {
@@ -204,7 +207,12 @@ impl Keys {
     }
 
     fn of(&self, i: usize) -> &[u32] {
-        &self.flat[self.off[i]..self.off[i + 1]]
+        &self.flat[self.off[i] as usize..self.off[i + 1] as usize]
+    }
+
+    /// The canonical host key of finding `i`.
+    fn host(&self, i: usize) -> Option<u32> {
+        Some(self.host[i]).filter(|&h| h != NO_HOST)
     }
 
     /// The keys of the next finding (`found` is emptied), `primary` its own host.
@@ -223,26 +231,41 @@ impl Keys {
             }
             self.flat.push(id);
         }
-        self.off.push(self.flat.len());
-        self.host.push(host_id);
+        self.off.push(self.flat.len() as u32);
+        self.host.push(host_id.unwrap_or(NO_HOST));
     }
 }
 
 /// What the stitcher keeps of a finding once its keys are read: everything but its details
-/// (of which only a lateral-movement finding's edge is kept), so that the findings of a run
-/// need not all be held while they are stitched.
+/// (of which only a lateral-movement finding's edge is kept), its rule, ATT&CK list and path
+/// as indexes into [`Tables`] (40 bytes), so that the findings of a run need not all be held
+/// while they are stitched.
 struct Member {
     time: Timestamp,
-    level: Level,
-    rule: Arc<RuleMeta>,
-    attack: Arc<[String]>,
-    source: Provenance,
+    record: u64,
     /// A lateral-movement finding's source, target, account and method.
     lateral: Option<Box<[String; 4]>>,
+    rule: u32,
+    attack: u32,
+    path: u32,
+    level: Level,
+    format: SourceFormat,
 }
 
-impl Member {
-    fn of(f: &Finding) -> Member {
+/// The rules, ATT&CK lists and paths of the members, each once.
+#[derive(Default)]
+struct Tables {
+    rules: Vec<Arc<RuleMeta>>,
+    /// By the rule's address (each is held in `rules`, so no address is reused).
+    rule_ids: HashMap<usize, u32>,
+    attacks: Vec<Arc<[String]>>,
+    attack_ids: HashMap<Arc<[String]>, u32>,
+    paths: Vec<Arc<str>>,
+    path_ids: HashMap<Arc<str>, u32>,
+}
+
+impl Tables {
+    fn member(&mut self, f: &Finding) -> Member {
         let lateral = (f.rule.kind == "lateral").then(|| {
             let g = |k: &str| {
                 f.details
@@ -253,23 +276,67 @@ impl Member {
             };
             Box::new([g("source"), g("target"), g("account"), g("method")])
         });
+        let rules = &mut self.rules;
+        let rule = *self
+            .rule_ids
+            .entry(Arc::as_ptr(&f.rule) as usize)
+            .or_insert_with(|| {
+                rules.push(Arc::clone(&f.rule));
+                rules.len() as u32 - 1
+            });
+        let attack = match self.attack_ids.get(&f.attack) {
+            Some(&i) => i,
+            None => {
+                self.attacks.push(Arc::clone(&f.attack));
+                let i = self.attacks.len() as u32 - 1;
+                self.attack_ids.insert(Arc::clone(&f.attack), i);
+                i
+            }
+        };
+        let path = match self.path_ids.get(&f.source.path) {
+            Some(&i) => i,
+            None => {
+                self.paths.push(Arc::clone(&f.source.path));
+                let i = self.paths.len() as u32 - 1;
+                self.path_ids.insert(Arc::clone(&f.source.path), i);
+                i
+            }
+        };
         Member {
             time: f.time,
-            level: f.level,
-            rule: Arc::clone(&f.rule),
-            attack: Arc::clone(&f.attack),
-            source: f.source.clone(),
+            record: f.source.record,
             lateral,
+            rule,
+            attack,
+            path,
+            level: f.level,
+            format: f.source.format,
+        }
+    }
+
+    fn rule(&self, m: &Member) -> &Arc<RuleMeta> {
+        &self.rules[m.rule as usize]
+    }
+
+    fn attack(&self, m: &Member) -> &[String] {
+        &self.attacks[m.attack as usize]
+    }
+
+    fn source(&self, m: &Member) -> Provenance {
+        Provenance {
+            path: Arc::clone(&self.paths[m.path as usize]),
+            record: m.record,
+            format: m.format,
         }
     }
 
     /// [`Finding::timeline_cmp`]'s order.
-    fn timeline_cmp(&self, other: &Member) -> std::cmp::Ordering {
-        self.time
-            .cmp(&other.time)
-            .then_with(|| self.source.path.cmp(&other.source.path))
-            .then_with(|| self.source.record.cmp(&other.source.record))
-            .then_with(|| self.rule.id.cmp(&other.rule.id))
+    fn timeline_cmp(&self, a: &Member, b: &Member) -> std::cmp::Ordering {
+        a.time
+            .cmp(&b.time)
+            .then_with(|| self.paths[a.path as usize].cmp(&self.paths[b.path as usize]))
+            .then_with(|| a.record.cmp(&b.record))
+            .then_with(|| self.rule(a).id.cmp(&self.rule(b).id))
     }
 }
 
@@ -416,6 +483,7 @@ pub struct Stitcher<'g> {
     no_graph: EntityMap,
     keys: Keys,
     found: Vec<Member>,
+    tables: Tables,
     buf: Vec<(Kind, String)>,
 }
 
@@ -427,6 +495,7 @@ impl<'g> Stitcher<'g> {
             no_graph: EntityMap::default(),
             keys: Keys::new(),
             found: Vec::new(),
+            tables: Tables::default(),
             buf: Vec::new(),
         }
     }
@@ -440,7 +509,8 @@ impl<'g> Stitcher<'g> {
         self.buf.clear();
         let primary = extract(f, ent, &mut self.buf);
         self.keys.add(&mut self.buf, primary.as_deref());
-        self.found.push(Member::of(f));
+        let m = self.tables.member(f);
+        self.found.push(m);
     }
 
     /// How many findings were pushed.
@@ -458,7 +528,7 @@ impl<'g> Stitcher<'g> {
             Some(g) => &g.entities,
             None => &self.no_graph,
         };
-        stitch(&self.found, &self.keys, ent, self.graph, cfg)
+        stitch(&self.found, &self.tables, &self.keys, ent, self.graph, cfg)
     }
 }
 
@@ -526,6 +596,7 @@ pub fn build_report(
 
 fn stitch(
     findings: &[Member],
+    tables: &Tables,
     keys: &Keys,
     ent: &EntityMap,
     graph: Option<&GraphOutput>,
@@ -560,8 +631,8 @@ fn stitch(
 
     // Mail servers: the hosts of findings read from messages relay everybody's mail.
     for (i, f) in findings.iter().enumerate() {
-        if matches!(f.source.format, SourceFormat::Eml | SourceFormat::Mbox) {
-            if let Some(h) = keys.host[i] {
+        if matches!(f.format, SourceFormat::Eml | SourceFormat::Mbox) {
+            if let Some(h) = keys.host(i) {
                 weak[h as usize] = true;
             }
         }
@@ -583,7 +654,7 @@ fn stitch(
     {
         let mut seen: HashMap<u32, Vec<u32>> = HashMap::new();
         for i in (0..n).filter(|&i| linker[i]) {
-            let Some(h) = keys.host[i] else { continue };
+            let Some(h) = keys.host(i) else { continue };
             if weak[h as usize] {
                 continue;
             }
@@ -645,6 +716,8 @@ fn stitch(
             None => orphans.push(i),
         }
     }
+    // Their pairs are the largest thing here: gone before the next ones are made.
+    drop((anchor_pairs, anchor_ranges));
     // Orphans with nothing to attach to group by their own host.
     {
         let (pairs, _) = pairs_by_key(keys, findings, orphans.iter().copied(), |k| {
@@ -673,7 +746,8 @@ fn stitch(
                 .filter_map(|&r| nearest(&link_pairs, r, t, window))
                 .min()
         };
-        let own = keys.host[i]
+        let own = keys
+            .host(i)
             .filter(|&h| !weak[h as usize])
             .and_then(|h| link_ranges.get(&h))
             .and_then(|&r| nearest(&link_pairs, r, t, window));
@@ -696,7 +770,18 @@ fn stitch(
     let attributor = dragnet_attack::Attributor::builtin();
     let mut incidents: Vec<Incident> = comps
         .into_values()
-        .map(|members| assemble(&members, findings, keys, ent, edges_all, &attributor, cfg))
+        .map(|members| {
+            assemble(
+                &members,
+                findings,
+                tables,
+                keys,
+                ent,
+                edges_all,
+                &attributor,
+                cfg,
+            )
+        })
         .collect();
     incidents.sort_by(|a, b| {
         b.score
@@ -838,9 +923,11 @@ pub fn score_incident(
     (score, level)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     members: &[usize],
     findings: &[Member],
+    tables: &Tables,
     keys: &Keys,
     ent: &EntityMap,
     edges_all: &[Edge],
@@ -848,7 +935,7 @@ fn assemble(
     cfg: &StitchConfig,
 ) -> Incident {
     let mut members = members.to_vec();
-    members.sort_by(|&a, &b| findings[a].timeline_cmp(&findings[b]));
+    members.sort_by(|&a, &b| tables.timeline_cmp(&findings[a], &findings[b]));
     let first = findings[members[0]].time;
     let last = members
         .iter()
@@ -870,12 +957,13 @@ fn assemble(
 
     for &i in &members {
         let f = &findings[i];
+        let rule = tables.rule(f);
         max_level = max_level.max(f.level);
-        attack.extend(f.attack.iter().cloned());
-        let tactic = tactic_of(&f.rule, &f.attack);
+        attack.extend(tables.attack(f).iter().cloned());
+        let tactic = tactic_of(rule, tables.attack(f));
         if f.level >= Level::Medium {
             strong_tactics.insert(tactic.clone());
-            conf.insert(f.rule.id.as_str(), confidence(&f.rule));
+            conf.insert(rule.id.as_str(), confidence(rule));
         }
         let mut step_accounts = Vec::new();
         let mut step_hosts = Vec::new();
@@ -887,7 +975,7 @@ fn assemble(
                 _ => {}
             }
             // A joining (low) finding names only its own host for the incident.
-            if f.level < Level::Medium && keys.host[i] != Some(k) {
+            if f.level < Level::Medium && keys.host(i) != Some(k) {
                 continue;
             }
             let set = match kind {
@@ -910,13 +998,20 @@ fn assemble(
                 method.clone(),
             ));
         }
-        let host = keys.host[i]
+        let host = keys
+            .host(i)
             .map(|h| keys.names[h as usize].1.clone())
             .unwrap_or_default();
         let acc = steps
             .entry((tactic_order(&tactic), tactic.clone(), host.clone()))
             .or_insert_with(|| StepAcc::new(tactic, f.time));
-        acc.add(f, &step_hosts, &step_accounts, cfg.evidence_per_step);
+        acc.add(
+            f,
+            tables,
+            &step_hosts,
+            &step_accounts,
+            cfg.evidence_per_step,
+        );
     }
 
     // Edges between the incident's hosts: those of its lateral findings, and new ones during
@@ -1032,7 +1127,15 @@ impl StepAcc {
         }
     }
 
-    fn add(&mut self, f: &Member, hosts: &[String], accounts: &[String], max_ev: usize) {
+    fn add(
+        &mut self,
+        f: &Member,
+        tables: &Tables,
+        hosts: &[String],
+        accounts: &[String],
+        max_ev: usize,
+    ) {
+        let rule = tables.rule(f);
         self.time = self.time.min(f.time);
         self.last = self.last.max(f.time);
         self.count += 1;
@@ -1047,27 +1150,30 @@ impl StepAcc {
                 self.accounts.insert(a.clone());
             }
         }
-        for t in f.attack.iter() {
+        for t in tables.attack(f) {
             if self.attack.len() < 32 {
                 self.attack.insert(t.clone());
             }
         }
-        match self.rules.iter_mut().find(|r| r.id == f.rule.id) {
+        match self.rules.iter_mut().find(|r| r.id == rule.id) {
             Some(r) => {
                 r.count += 1;
                 r.level = r.level.max(f.level);
             }
             None => self.rules.push(StepRule {
-                id: f.rule.id.clone(),
-                title: f.rule.title.clone(),
-                author: f.rule.author.clone(),
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                author: rule.author.clone(),
                 level: f.level,
                 count: 1,
             }),
         }
         // Members come in time order: the first ones are the earliest.
-        if self.evidence.len() < max_ev && !self.evidence.contains(&f.source) {
-            self.evidence.push(f.source.clone());
+        if self.evidence.len() < max_ev {
+            let source = tables.source(f);
+            if !self.evidence.contains(&source) {
+                self.evidence.push(source);
+            }
         }
         if let Some(l) = f.lateral.as_deref().filter(|_| self.lateral.len() < 8) {
             let [source, target, account, method] = l;
@@ -1191,6 +1297,16 @@ mod tests {
         r.incidents
             .iter()
             .find(|i| i.steps.iter().any(|s| s.rules.iter().any(|x| x.id == rule)))
+    }
+
+    /// A member is what stitching holds per finding of a run: it stays small.
+    #[test]
+    fn a_member_takes_forty_bytes() {
+        assert!(
+            std::mem::size_of::<Member>() <= 40,
+            "{}",
+            std::mem::size_of::<Member>()
+        );
     }
 
     #[test]
