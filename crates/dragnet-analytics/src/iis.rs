@@ -454,6 +454,9 @@ impl Analyzer for IisAnalyzer {
     fn wants_events(&self) -> bool {
         true
     }
+    fn wants_findings(&self) -> bool {
+        false
+    }
     fn observe_event(&mut self, event: &Event, out: &mut Vec<Finding>) {
         if let Some(w) = WebRequest::from_event(event) {
             self.observe(&w, out);

@@ -40,6 +40,9 @@ macro_rules! net_record_analyzer {
             fn wants_events(&self) -> bool {
                 true
             }
+            fn wants_findings(&self) -> bool {
+                false
+            }
             fn observe_event(
                 &mut self,
                 event: &dragnet_event::Event,

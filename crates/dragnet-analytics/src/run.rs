@@ -291,6 +291,9 @@ impl Analyzer for NetworkAnalyzer {
     fn wants_events(&self) -> bool {
         true
     }
+    fn wants_findings(&self) -> bool {
+        false
+    }
     fn observe_event(&mut self, event: &dragnet_event::Event, _out: &mut Vec<Finding>) {
         self.push(event);
     }

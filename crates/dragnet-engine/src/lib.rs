@@ -206,6 +206,8 @@ pub fn hunt(
     };
     let filter_early = filter_early && event_analyzers.is_empty();
     let spool = Mutex::new(Spool::new(cfg.findings_budget));
+    // Findings that pass the filters, by level, counted as they are found.
+    let kept_by_level: [AtomicU64; 5] = Default::default();
 
     // Findings go to the spool as soon as a batch of events is done: nothing is kept per file.
     let per_file = read_all(
@@ -230,6 +232,13 @@ pub fn hunt(
                 scratch.retain(|f| keep(f));
             }
             if !scratch.is_empty() {
+                let mut counts = [0u64; 5];
+                for f in scratch.iter().filter(|f| filter_early || keep(f)) {
+                    counts[f.level as usize] += 1;
+                }
+                for (total, n) in kept_by_level.iter().zip(counts) {
+                    total.fetch_add(n, Ordering::Relaxed);
+                }
                 spool
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -264,35 +273,35 @@ pub fn hunt(
             .map(|m| m.into_inner().unwrap_or_else(|p| p.into_inner())),
     );
 
-    // Stateful stage: every analyzer sees the whole timeline, in order, in one walk of the
-    // spool; what they find is held (it is little) and merged into every later walk.
+    // Stateful stage: every analyzer that reads findings sees the whole timeline, in order,
+    // in one walk of the spool (none when no analyzer reads them); what they find is held (it
+    // is little) and merged into every later walk.
     let mut analyzer_findings = BTreeMap::new();
     let mut analyzer_state_peak = BTreeMap::new();
-    let mut findings_by_level: BTreeMap<Level, u64> = Level::ALL.iter().map(|l| (*l, 0)).collect();
+    let mut findings_by_level: BTreeMap<Level, u64> = Level::ALL
+        .iter()
+        .map(|l| (*l, kept_by_level[*l as usize].load(Ordering::Relaxed)))
+        .collect();
     let mut extra: Vec<Finding> = Vec::new();
-    if analyzers.is_empty() {
-        // Filtered before the spool: everything in it is kept.
-        for l in Level::ALL {
-            findings_by_level.insert(l, spooled.count(l));
-        }
-    } else {
+    if !analyzers.is_empty() {
         let mut found: Vec<Vec<Finding>> = analyzers.iter().map(|_| Vec::new()).collect();
         let mut peaks: Vec<usize> = analyzers.iter().map(|a| a.state_bytes()).collect();
-        let mut seen = 0usize;
-        spooled.for_each(&mut |f| {
-            for (a, out) in analyzers.iter_mut().zip(found.iter_mut()) {
-                a.observe_finding(&f, out);
-            }
-            if seen.is_multiple_of(1024) {
-                for (a, peak) in analyzers.iter().zip(peaks.iter_mut()) {
-                    *peak = (*peak).max(a.state_bytes());
+        let reads: Vec<bool> = analyzers.iter().map(|a| a.wants_findings()).collect();
+        if reads.contains(&true) {
+            let mut seen = 0usize;
+            spooled.for_each(&mut |f| {
+                let each = analyzers.iter_mut().zip(found.iter_mut()).zip(&reads);
+                for ((a, out), _) in each.filter(|(_, reads)| **reads) {
+                    a.observe_finding(&f, out);
                 }
-            }
-            seen += 1;
-            if keep(&f) {
-                *findings_by_level.entry(f.level).or_insert(0) += 1;
-            }
-        });
+                if seen.is_multiple_of(1024) {
+                    for (a, peak) in analyzers.iter().zip(peaks.iter_mut()) {
+                        *peak = (*peak).max(a.state_bytes());
+                    }
+                }
+                seen += 1;
+            });
+        }
         for ((a, mut out), peak) in analyzers.iter_mut().zip(found).zip(peaks) {
             let peak = peak.max(a.state_bytes());
             a.finish(&mut out);

@@ -118,8 +118,6 @@ pub struct Spool {
     rules: Vec<Arc<RuleMeta>>,
     rule_index: HashMap<usize, u32>,
     stats: SpoolStats,
-    /// Findings pushed, by level.
-    levels: [u64; 5],
 }
 
 impl Drop for Spool {
@@ -149,16 +147,12 @@ impl Spool {
             rules: Vec::new(),
             rule_index: HashMap::new(),
             stats: SpoolStats::default(),
-            levels: [0; 5],
         }
     }
 
     /// Take every finding of `found` (leaving it empty); spill a run when over budget.
     pub fn push_all(&mut self, found: &mut Vec<Finding>) {
-        for f in found.iter() {
-            self.mem_bytes += finding_bytes(f);
-            self.levels[f.level as usize] += 1;
-        }
+        self.mem_bytes += found.iter().map(finding_bytes).sum::<usize>();
         self.mem.append(found);
         if self.mem_bytes > self.budget {
             self.spill();
@@ -263,7 +257,6 @@ impl Spool {
             dir: self.dir.take(),
             len,
             stats: std::mem::take(&mut self.stats),
-            levels: self.levels,
             lost: AtomicU64::new(0),
         }
     }
@@ -281,7 +274,6 @@ pub struct Spooled {
     dir: Option<PathBuf>,
     len: u64,
     stats: SpoolStats,
-    levels: [u64; 5],
     /// The most findings a walk lost (a run that could not be read back).
     lost: AtomicU64,
 }
@@ -302,11 +294,6 @@ impl Spooled {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// How many findings were pushed at `level`.
-    pub fn count(&self, level: Level) -> u64 {
-        self.levels[level as usize]
     }
 
     /// What spooling did; `lost` counts the findings the worst walk so far could not read

@@ -24,6 +24,11 @@ fn hunt(
     let findings = r.findings.to_vec();
     assert_eq!(findings.len() as u64, r.findings.len());
     assert!(findings == r.findings.to_vec(), "a second walk differs");
+    // The counts by level (made while reading, not from a walk) are those of the findings.
+    for l in Level::ALL {
+        let n = findings.iter().filter(|f| f.level == l).count() as u64;
+        assert_eq!(r.summary.findings_by_level[&l], n, "{l}");
+    }
     Gathered {
         findings,
         summary: r.summary,
@@ -507,7 +512,8 @@ fn nothing_readable_is_reported() {
     assert!(!s.anything_readable());
 }
 
-/// Counts the events it is fed and reports the count when the run ends.
+/// Counts the events it is fed and reports the count when the run ends; it reads no findings
+/// (and is never given any).
 struct EventCounter {
     events: u64,
     rule: Arc<RuleMeta>,
@@ -522,6 +528,12 @@ impl Analyzer for EventCounter {
     }
     fn observe_event(&mut self, _event: &Event, _out: &mut Vec<Finding>) {
         self.events += 1;
+    }
+    fn wants_findings(&self) -> bool {
+        false
+    }
+    fn observe_finding(&mut self, _finding: &Finding, _out: &mut Vec<Finding>) {
+        panic!("given a finding after saying it reads none");
     }
     fn finish(&mut self, out: &mut Vec<Finding>) {
         let src = dragnet_event::Provenance {
@@ -757,7 +769,6 @@ fn the_spool_keeps_push_order_among_equal_findings_and_every_field() {
         spool.seal()
     };
     assert_eq!(spooled.len(), 20);
-    assert_eq!(spooled.count(Level::Medium), 20);
     for _ in 0..2 {
         let mut back = Vec::new();
         spooled.for_each(&mut |f| back.push(f));

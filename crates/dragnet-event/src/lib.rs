@@ -47,6 +47,12 @@ pub trait Analyzer: Send {
     /// the reading threads: in file order within a file, files interleaved, not in global
     /// time order.
     fn observe_event(&mut self, _event: &Event, _out: &mut Vec<Finding>) {}
+    /// Whether this analyzer reads the findings ([`Analyzer::observe_finding`]). Defaults
+    /// to yes; an analyzer of raw events only says no, so that a hunt need not walk its
+    /// findings for it.
+    fn wants_findings(&self) -> bool {
+        true
+    }
     /// One finding of the stateless stage, in time order.
     fn observe_finding(&mut self, _finding: &Finding, _out: &mut Vec<Finding>) {}
     /// End of input: emit whatever is still pending.

@@ -1088,6 +1088,10 @@ impl Analyzer for LateralGraph {
         true
     }
 
+    fn wants_findings(&self) -> bool {
+        false
+    }
+
     fn observe_event(&mut self, ev: &Event, _out: &mut Vec<Finding>) {
         if !ev.time.is_unknown() {
             if ev.time < self.min_time {

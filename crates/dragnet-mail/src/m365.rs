@@ -581,6 +581,9 @@ impl Analyzer for DraftC2Analyzer {
     fn wants_events(&self) -> bool {
         true
     }
+    fn wants_findings(&self) -> bool {
+        false
+    }
     fn observe_event(&mut self, event: &Event, _out: &mut Vec<Finding>) {
         if let Some(r) = record_from_event(event) {
             self.detector.observe(&r);
