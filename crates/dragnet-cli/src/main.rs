@@ -249,7 +249,7 @@ fn limit_malloc_arenas() {
 }
 
 /// Hand memory that is free inside the allocator back to the system (a hunt calls it once the
-/// compiled rules are dropped, before the findings are gathered: on glibc, memory freed in a
+/// compiled rules are dropped, before the findings are walked: on glibc, memory freed in a
 /// thread's arena is otherwise kept for that thread).
 pub(crate) fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

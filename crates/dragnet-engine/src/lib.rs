@@ -56,8 +56,8 @@ pub struct HuntConfig {
     /// to temporary files (see `spool.rs`).
     pub findings_budget: usize,
     /// Called once reading is over and the detectors are dropped, before the findings are
-    /// gathered: the binary can hand the freed memory (the compiled rules) back to the
-    /// system there.
+    /// walked: the binary can hand the freed memory (the compiled rules) back to the system
+    /// there.
     pub release_memory: Option<fn()>,
 }
 
@@ -167,8 +167,9 @@ pub struct HuntResult {
 /// findings in time order.
 ///
 /// The detectors are dropped once the files are read (the compiled rules are most of the
-/// memory of a run), and the findings gathered while reading stay under
-/// `cfg.findings_budget` bytes (the rest wait in sorted temporary files, see `spool.rs`).
+/// memory of a run), and the findings held while reading stay under `cfg.findings_budget`
+/// bytes (the rest wait in sorted temporary files, see `spool.rs`). They are never gathered:
+/// the result walks them ([`Findings::for_each`]), merging the runs back each time.
 ///
 /// Files are read in parallel on a pool of `cfg.threads` threads, largest first. A file that
 /// makes up most of the input (one big EVTX) is read first with `cfg.threads` for the
@@ -176,10 +177,11 @@ pub struct HuntResult {
 /// through every detector on the thread that read them.
 ///
 /// With no analyzers, findings below `cfg.min_level` (or of `cfg.hidden_rules`) are dropped
-/// right there. With analyzers, every finding is kept until the analyzers have seen the whole
-/// timeline in order (a correlation may count findings of a lower level than it has itself);
-/// then the level and hidden-rule filters apply to the stateless findings and the analyzers'
-/// output alike, and both are merged into one timeline.
+/// right there. With analyzers, every finding is kept until the analyzers that read findings
+/// ([`Analyzer::wants_findings`]) have seen the whole timeline in order, in one walk (a
+/// correlation may count findings of a lower level than it has itself); the level and
+/// hidden-rule filters then apply, as the result is walked, to the stateless findings and the
+/// analyzers' output alike, merged into one timeline.
 ///
 /// Analyzers that want raw events ([`Analyzer::wants_events`]) are fed every event on the
 /// reading threads (in batches, behind a lock taken once a batch; in file order within a file,

@@ -111,7 +111,7 @@ pub struct Spool {
     mem_bytes: usize,
     /// Where the run directory is made.
     parent: PathBuf,
-    dir: Option<PathBuf>,
+    dir: RunDir,
     /// Sorted runs, in the order they were made.
     runs: Vec<Run>,
     /// Rule metadata by table index, and the index of each (by address: findings share it).
@@ -120,9 +120,13 @@ pub struct Spool {
     stats: SpoolStats,
 }
 
-impl Drop for Spool {
+/// The directory of a spool's runs, once made: removed with everything in it when dropped.
+#[derive(Default)]
+struct RunDir(Option<PathBuf>);
+
+impl Drop for RunDir {
     fn drop(&mut self) {
-        if let Some(d) = &self.dir {
+        if let Some(d) = &self.0 {
             let _ = std::fs::remove_dir_all(d);
         }
     }
@@ -142,7 +146,7 @@ impl Spool {
             mem: Vec::new(),
             mem_bytes: 0,
             parent,
-            dir: None,
+            dir: RunDir::default(),
             runs: Vec::new(),
             rules: Vec::new(),
             rule_index: HashMap::new(),
@@ -178,11 +182,11 @@ impl Spool {
     }
 
     fn dir(&mut self) -> io::Result<PathBuf> {
-        if let Some(d) = &self.dir {
+        if let Some(d) = &self.dir.0 {
             return Ok(d.clone());
         }
         let d = dragnet_event::private_scratch_dir(&self.parent, "dragnet-findings")?;
-        self.dir = Some(d.clone());
+        self.dir = RunDir(Some(d.clone()));
         Ok(d)
     }
 
@@ -254,7 +258,7 @@ impl Spool {
             last,
             rules: std::mem::take(&mut self.rules),
             // The directory now goes with the sealed spool.
-            dir: self.dir.take(),
+            _dir: std::mem::take(&mut self.dir),
             len,
             stats: std::mem::take(&mut self.stats),
             lost: AtomicU64::new(0),
@@ -271,19 +275,12 @@ pub struct Spooled {
     /// The findings that never left memory, sorted.
     last: Vec<Finding>,
     rules: Vec<Arc<RuleMeta>>,
-    dir: Option<PathBuf>,
+    /// Held only to be removed when this is dropped.
+    _dir: RunDir,
     len: u64,
     stats: SpoolStats,
     /// The most findings a walk lost (a run that could not be read back).
     lost: AtomicU64,
-}
-
-impl Drop for Spooled {
-    fn drop(&mut self) {
-        if let Some(d) = &self.dir {
-            let _ = std::fs::remove_dir_all(d);
-        }
-    }
 }
 
 impl Spooled {

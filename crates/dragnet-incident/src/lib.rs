@@ -5,7 +5,8 @@
 //!   prevalence, resolved from the evidence itself.
 //! - [`graph`]: the lateral-movement graph ([`LateralGraph`], an analyzer over raw events) and
 //!   its findings.
-//! - [`stitch`]: findings -> incidents ([`build_report`]).
+//! - [`stitch`]: findings -> incidents ([`Stitcher`], pushed one finding at a time;
+//!   [`build_report`] for a slice).
 //! - [`narrative`]: titles, one-paragraph narratives and step summaries.
 //! - `model` holds the serialized contract (`dragnet hunt --incidents FILE`), shared with the
 //!   report writers.

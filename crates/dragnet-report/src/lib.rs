@@ -3,7 +3,9 @@
 //! indicators.
 //!
 //! Every function here takes plain data (findings, the incident report, a [`RunInfo`]) and
-//! writes bytes; nothing depends on the command line or on the engine.
+//! writes bytes; nothing depends on the command line or on the engine. The timeline
+//! ([`timeline::Writer`]) and the reports' [`Digest`] take the findings one at a time, so that
+//! a run's findings need never be held all at once.
 
 pub mod digest;
 pub mod html;
