@@ -33,8 +33,20 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, Failure> {
             "nothing to write: give at least one of --report, --navigator, --stix, --iocs",
         ));
     }
-    let mut findings = read_findings(&a.findings)?;
-    findings.sort_by(|x, y| x.timeline_cmp(y));
+    // A hunt's timeline is in timeline order: its findings go straight into the reports'
+    // digest, never all held. A file out of that order (edited, concatenated) is read again
+    // and sorted in memory, since the reports' first-seen lists follow the timeline.
+    let mut digest = outputs::digest();
+    let in_order = read_findings(&a.findings, true, &mut |f| digest.push(&f))?;
+    if !in_order {
+        let mut findings = Vec::new();
+        read_findings(&a.findings, false, &mut |f| findings.push(f))?;
+        findings.sort_by(|x, y| x.timeline_cmp(y));
+        digest = outputs::digest();
+        for f in &findings {
+            digest.push(f);
+        }
+    }
     let incidents = match &a.incidents {
         Some(p) => read_incidents(p)?,
         None => IncidentReport::default(),
@@ -46,21 +58,19 @@ pub fn run(a: ReportArgs) -> Result<ExitCode, Failure> {
         inputs: vec![a.findings.display().to_string()],
         ..Default::default()
     };
-    let mut digest = outputs::digest();
-    for f in &findings {
-        digest.push(f);
-    }
-    drop(findings);
     outputs::render(&out, &mut digest, &incidents, &info)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
-/// Findings, one JSON object a line; blank lines are skipped, bad lines reported and skipped.
-fn read_findings(path: &Path) -> Result<Vec<Finding>, Failure> {
+/// Findings, one JSON object a line, each handed to `sink`; blank lines are skipped, bad lines
+/// skipped and (when `tell`) reported. Whether the findings came in timeline order.
+fn read_findings(path: &Path, tell: bool, sink: &mut dyn FnMut(Finding)) -> Result<bool, Failure> {
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::usage(format!("findings {}: {e}", path.display())))?;
     let reader = std::io::BufReader::new(file);
-    let mut out = Vec::new();
+    let mut read = 0u64;
+    let mut in_order = true;
+    let mut last: Option<Finding> = None;
     let mut bad = 0u64;
     for (i, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| {
@@ -74,28 +84,44 @@ fn read_findings(path: &Path) -> Result<Vec<Finding>, Failure> {
             continue;
         }
         match serde_json::from_str::<Finding>(&line) {
-            Ok(f) => out.push(f),
+            Ok(f) => {
+                read += 1;
+                if in_order {
+                    in_order = last.as_ref().is_none_or(|l| l.timeline_cmp(&f).is_le());
+                    // Only what orders it is kept of it.
+                    last = Some(Finding {
+                        host: String::new(),
+                        details: Default::default(),
+                        events: Vec::new(),
+                        rule: f.rule.clone(),
+                        attack: f.attack.clone(),
+                        source: f.source.clone(),
+                        ..f
+                    });
+                }
+                sink(f);
+            }
             Err(e) => {
                 bad += 1;
-                if bad as usize <= BAD_LINES_SHOWN {
+                if tell && bad as usize <= BAD_LINES_SHOWN {
                     eprintln!("bad finding: {}:{}: {e}", path.display(), i + 1);
                 }
             }
         }
     }
-    if bad as usize > BAD_LINES_SHOWN {
+    if tell && bad as usize > BAD_LINES_SHOWN {
         eprintln!(
             "... and {} more bad finding lines",
             bad as usize - BAD_LINES_SHOWN
         );
     }
-    if out.is_empty() && bad > 0 {
+    if read == 0 && bad > 0 {
         return Err(Failure::failed(format!(
             "no finding could be read from {} ({bad} bad lines)",
             path.display()
         )));
     }
-    Ok(out)
+    Ok(in_order)
 }
 
 fn read_incidents(path: &Path) -> Result<IncidentReport, Failure> {

@@ -486,3 +486,49 @@ fn builtin_correlations_fire_on_real_spraying_and_brute_force() {
     // The base rules only feed correlations: they are not reported on their own.
     assert!(corr("Failed Logon With A Remote Source Address").is_empty());
 }
+
+/// `dragnet report` re-renders a hunt's reports from its timeline; a findings file out of
+/// timeline order (here reversed) gives the same reports as the timeline itself.
+#[test]
+fn report_from_a_timeline_in_any_order_is_the_same() {
+    let dir = TempDir::new("report-order");
+    let samples = workspace().join("samples");
+    let o = dragnet(&["hunt", samples.to_str().unwrap(), "--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let timeline = stdout(&o);
+    let lines: Vec<&str> = timeline.lines().collect();
+    assert!(lines.len() > 2, "{timeline}");
+    let in_order = dir.write("in-order.jsonl", &timeline);
+    let reversed: Vec<&str> = lines.iter().rev().copied().collect();
+    let reversed = dir.write("reversed.jsonl", reversed.join("\n") + "\n");
+    let render = |findings: &Path, name: &str| -> Vec<String> {
+        let out = dir.path().join(name);
+        std::fs::create_dir_all(&out).unwrap();
+        let files = ["r.html", "s.json", "n.json", "i.csv"].map(|f| out.join(f));
+        let o = Command::new(env!("CARGO_BIN_EXE_dragnet"))
+            .args(["report", "--findings", findings.to_str().unwrap()])
+            .args(["--report", files[0].to_str().unwrap()])
+            .args(["--stix", files[1].to_str().unwrap()])
+            .args(["--navigator", files[2].to_str().unwrap()])
+            .args(["--iocs", files[3].to_str().unwrap()])
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .map(|text| text.replace(findings.to_str().unwrap(), "FINDINGS"))
+            .collect()
+    };
+    let a = render(&in_order, "a");
+    let b = render(&reversed, "b");
+    assert!(a[1].contains("\"type\": \"bundle\""), "{}", a[1]);
+    assert!(
+        a[0].contains(&format!(">{}<", lines.len())),
+        "finding count"
+    );
+    for (x, y) in a.iter().zip(&b) {
+        assert!(x == y, "reports differ with the findings' order");
+    }
+}
