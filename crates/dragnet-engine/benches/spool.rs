@@ -1,6 +1,6 @@
-//! The findings spool: findings handed over in small batches, then gathered in timeline
-//! order, kept in memory (no budget: one sort) and through sorted runs on disk (1 MiB budget:
-//! write, read back, merge). The findings look like the Sigma engine's: a shared rule, a host,
+//! The findings spool: findings handed over in small batches, then walked in timeline order
+//! (what a hunt does: sealed, then each finding handed over), kept in memory (no budget: one
+//! sort) and through sorted runs on disk (1 MiB budget: write, read back, merge). The findings look like the Sigma engine's: a shared rule, a host,
 //! techniques, and details with command lines of realistic length.
 //! `cargo bench -p dragnet-engine --bench spool`
 
@@ -58,12 +58,14 @@ fn findings() -> Vec<Finding> {
         .collect()
 }
 
-fn gather(all: &[Finding], budget: usize) -> usize {
+fn walk(all: &[Finding], budget: usize) -> usize {
     let mut spool = Spool::new(budget);
     for chunk in all.chunks(8) {
         spool.push_all(&mut chunk.to_vec());
     }
-    spool.finish().0.len()
+    let mut n = 0;
+    spool.seal().for_each(&mut |_| n += 1);
+    n
 }
 
 fn bench(c: &mut Criterion) {
@@ -73,7 +75,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for (name, budget) in [("in_memory", usize::MAX), ("runs_1MiB", 1 << 20)] {
         g.bench_function(name, |b| {
-            b.iter_batched(|| (), |()| gather(&all, budget), BatchSize::PerIteration)
+            b.iter_batched(|| (), |()| walk(&all, budget), BatchSize::PerIteration)
         });
     }
     g.finish();

@@ -183,7 +183,8 @@ impl Dsu {
 
 struct Keys {
     /// Interned (kind, value).
-    ids: HashMap<(Kind, String), u32>,
+    /// Interned values, one map a kind (so that a value is looked up without a copy).
+    ids: [HashMap<String, u32>; 5],
     names: Vec<(Kind, String)>,
     /// CSR: keys of finding i are flat[off[i]..off[i+1]].
     flat: Vec<u32>,
@@ -198,7 +199,7 @@ const NO_HOST: u32 = u32::MAX;
 impl Keys {
     fn new() -> Keys {
         Keys {
-            ids: HashMap::new(),
+            ids: Default::default(),
             names: Vec::new(),
             flat: Vec::new(),
             off: vec![0],
@@ -221,11 +222,15 @@ impl Keys {
         for (k, v) in found.drain(..) {
             let is_primary = k == Kind::Host && primary == Some(v.as_str());
             let next = self.names.len() as u32;
-            let names = &mut self.names;
-            let id = *self.ids.entry((k, v.clone())).or_insert_with(|| {
-                names.push((k, v));
-                next
-            });
+            let ids = &mut self.ids[k as usize];
+            let id = match ids.get(v.as_str()) {
+                Some(&id) => id,
+                None => {
+                    ids.insert(v.clone(), next);
+                    self.names.push((k, v));
+                    next
+                }
+            };
             if is_primary {
                 host_id = Some(id);
             }

@@ -8,12 +8,15 @@ use crate::indicators::{self, Indicators};
 use crate::matrix::{self, TacticInfo, TechniqueUse};
 use dragnet_event::{Finding, Level, RuleMeta, Timestamp};
 use dragnet_incident::IncidentReport;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Finest time bins the histogram keeps: when a run's findings fall in more, neighbouring
 /// bins merge (their width doubles).
 const FINE_BINS: usize = 4096;
+
+/// A rule's tactic tags and its (title, author), as the techniques take them.
+type RuleTechniques = (Vec<String>, [(String, String); 1]);
 
 /// One rule that fired: how often, and its strongest level.
 #[derive(Clone, Debug)]
@@ -30,6 +33,9 @@ pub struct Digest {
     span: Option<(Timestamp, Timestamp)>,
     bins: TimeBins,
     rules: BTreeMap<String, RuleCount>,
+    /// Per rule (by address; the rule is held in `rules`, so no address is reused): its
+    /// tactic tags and (title, author), worked out once.
+    rule_techniques: HashMap<usize, RuleTechniques>,
     known: Vec<TacticInfo>,
     techniques: matrix::Acc,
     indicators: indicators::Accumulator,
@@ -46,6 +52,7 @@ impl Digest {
             span: None,
             bins: TimeBins::default(),
             rules: BTreeMap::new(),
+            rule_techniques: HashMap::new(),
             known: matrix::tactics(),
             techniques: matrix::Acc::default(),
             indicators: indicators::Accumulator::default(),
@@ -74,17 +81,31 @@ impl Digest {
             });
             self.bins.add(f.time.nanos(), f.level);
         }
-        let r = self
-            .rules
-            .entry(f.rule.id.clone())
-            .or_insert_with(|| RuleCount {
-                rule: Arc::clone(&f.rule),
-                count: 0,
-                max: f.level,
-            });
-        r.count += 1;
-        r.max = r.max.max(f.level);
-        self.techniques.add_finding(f, &self.known);
+        match self.rules.get_mut(&f.rule.id) {
+            Some(r) => {
+                r.count += 1;
+                r.max = r.max.max(f.level);
+            }
+            None => {
+                let r = RuleCount {
+                    rule: Arc::clone(&f.rule),
+                    count: 1,
+                    max: f.level,
+                };
+                self.rules.insert(f.rule.id.clone(), r);
+            }
+        }
+        if !f.attack.is_empty() {
+            let known = &self.known;
+            let (hint, rule) = self
+                .rule_techniques
+                .entry(Arc::as_ptr(&f.rule) as usize)
+                .or_insert_with(|| {
+                    let hint = matrix::tactics_in_tags(&f.rule.tags, known);
+                    (hint, [(f.rule.title.clone(), f.rule.author.clone())])
+                });
+            self.techniques.add_finding_with(f, hint, rule);
+        }
         self.indicators.add_finding(f, &mut self.found);
         self.rows.offer(f);
     }

@@ -154,10 +154,9 @@ impl Acc {
         rules: &[(String, String)],
         tactic_hint: &[String],
     ) {
-        let e = self
-            .map
-            .entry(id.to_string())
-            .or_insert_with(|| TechniqueUse {
+        // Looked up before inserting: a technique seen again costs no copy of its id.
+        if !self.map.contains_key(id) {
+            let u = TechniqueUse {
                 id: id.to_string(),
                 name: technique_name(id),
                 tactics: Vec::new(),
@@ -167,7 +166,13 @@ impl Acc {
                 last,
                 hosts: Vec::new(),
                 rules: Vec::new(),
-            });
+            };
+            self.map.insert(id.to_string(), u);
+            self.tag_tactics.insert(id.to_string(), Vec::new());
+        }
+        let Some(e) = self.map.get_mut(id) else {
+            return;
+        };
         e.count += count;
         e.max_level = e.max_level.max(level);
         e.first = e.first.min(first);
@@ -182,7 +187,9 @@ impl Acc {
                 e.rules.push(r.clone());
             }
         }
-        let hints = self.tag_tactics.entry(id.to_string()).or_default();
+        let Some(hints) = self.tag_tactics.get_mut(id) else {
+            return;
+        };
         for t in tactic_hint {
             if !hints.contains(t) {
                 hints.push(t.clone());
@@ -197,6 +204,17 @@ impl Acc {
         }
         let hint = tactics_in_tags(&f.rule.tags, known);
         let rule = [(f.rule.title.clone(), f.rule.author.clone())];
+        self.add_finding_with(f, &hint, &rule);
+    }
+
+    /// The techniques of one finding whose rule's tactic tags (`hint`) and (title, author)
+    /// are already known.
+    pub(crate) fn add_finding_with(
+        &mut self,
+        f: &Finding,
+        hint: &[String],
+        rule: &[(String, String); 1],
+    ) {
         for id in f.attack.iter() {
             self.add(
                 id,
@@ -205,8 +223,8 @@ impl Acc {
                 f.time,
                 f.time,
                 std::slice::from_ref(&f.host),
-                &rule,
-                &hint,
+                rule,
+                hint,
             );
         }
     }
