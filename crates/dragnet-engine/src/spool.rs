@@ -238,15 +238,6 @@ impl Spool {
         }
     }
 
-    /// Every finding, in timeline order (stable: equal findings keep the order they were
-    /// pushed in), gathered in memory, and what spooling did.
-    pub fn finish(self) -> (Vec<Finding>, SpoolStats) {
-        let sealed = self.seal();
-        let mut out = Vec::with_capacity(sealed.len() as usize);
-        sealed.for_each(&mut |f| out.push(shrink(f)));
-        (out, sealed.stats())
-    }
-
     /// The spool closed for pushing: its findings can then be walked in timeline order as
     /// often as needed, without gathering them (see [`Spooled`]).
     pub fn seal(mut self) -> Spooled {
@@ -376,15 +367,6 @@ fn share(
             f.attack
         }
     };
-    f
-}
-
-/// A gathered finding's details map cut to its size (it grew by doubling: at its exact size
-/// it holds a quarter less): every finding is held at once from there on.
-fn shrink(mut f: Finding) -> Finding {
-    let details = std::mem::take(&mut f.details);
-    f.details = serde_json::Map::with_capacity(details.len());
-    f.details.extend(details);
     f
 }
 

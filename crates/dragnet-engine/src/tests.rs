@@ -736,7 +736,10 @@ fn the_spool_keeps_push_order_among_equal_findings_and_every_field() {
         for f in &expect {
             spool.push_all(&mut vec![f.clone()]);
         }
-        spool.finish()
+        let sealed = spool.seal();
+        let mut back = Vec::new();
+        sealed.for_each(&mut |f| back.push(f));
+        (back, sealed.stats())
     };
     // Its own directory: the hunt test above counts the spool directories in the system's.
     let dir = TempDir::new("spool-order");

@@ -166,13 +166,23 @@ impl Finding {
 
     /// Timeline order: time, then source, then record, then rule id; total and stable.
     pub fn timeline_cmp(&self, other: &Finding) -> std::cmp::Ordering {
-        self.time
-            .cmp(&other.time)
-            .then_with(|| self.source.path.cmp(&other.source.path))
-            .then_with(|| self.source.record.cmp(&other.source.record))
-            .then_with(|| self.rule.id.cmp(&other.rule.id))
+        self.timeline_key().cmp(&other.timeline_key())
+    }
+
+    /// What [`Finding::timeline_cmp`] orders by, for holders of a finding's parts.
+    pub fn timeline_key(&self) -> TimelineKey<'_> {
+        (
+            self.time,
+            &self.source.path,
+            self.source.record,
+            &self.rule.id,
+        )
     }
 }
+
+/// Time, source path, record, rule id: a finding's place in the timeline, compared in that
+/// order.
+pub type TimelineKey<'a> = (Timestamp, &'a str, u64, &'a str);
 
 #[cfg(test)]
 mod tests {

@@ -16,7 +16,7 @@ mod scratch;
 mod time;
 
 pub use event::{Event, Provenance, SourceFormat, Value};
-pub use finding::{attack_ids_from_tags, Finding, Level, RuleMeta};
+pub use finding::{attack_ids_from_tags, Finding, Level, RuleMeta, TimelineKey};
 pub use scratch::private_scratch_dir;
 pub use time::Timestamp;
 

@@ -40,7 +40,7 @@ use crate::entities::{is_internal_ip, parse_ip, EntityMap};
 use crate::graph::GraphOutput;
 use crate::model::{Edge, Entities, Incident, IncidentReport, Step, StepRule};
 use crate::narrative;
-use dragnet_event::{Finding, Level, Provenance, RuleMeta, SourceFormat, Timestamp};
+use dragnet_event::{Finding, Level, Provenance, RuleMeta, SourceFormat, TimelineKey, Timestamp};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -257,16 +257,41 @@ struct Member {
     format: SourceFormat,
 }
 
+/// Values numbered in the order first seen, each held once.
+struct Table<K> {
+    items: Vec<K>,
+    ids: HashMap<K, u32>,
+}
+
+impl<K> Default for Table<K> {
+    fn default() -> Self {
+        Table {
+            items: Vec::new(),
+            ids: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Clone + Eq + std::hash::Hash> Table<K> {
+    fn id(&mut self, k: &K) -> u32 {
+        if let Some(&i) = self.ids.get(k) {
+            return i;
+        }
+        let i = self.items.len() as u32;
+        self.items.push(k.clone());
+        self.ids.insert(k.clone(), i);
+        i
+    }
+}
+
 /// The rules, ATT&CK lists and paths of the members, each once.
 #[derive(Default)]
 struct Tables {
     rules: Vec<Arc<RuleMeta>>,
     /// By the rule's address (each is held in `rules`, so no address is reused).
     rule_ids: HashMap<usize, u32>,
-    attacks: Vec<Arc<[String]>>,
-    attack_ids: HashMap<Arc<[String]>, u32>,
-    paths: Vec<Arc<str>>,
-    path_ids: HashMap<Arc<str>, u32>,
+    attacks: Table<Arc<[String]>>,
+    paths: Table<Arc<str>>,
 }
 
 impl Tables {
@@ -289,31 +314,13 @@ impl Tables {
                 rules.push(Arc::clone(&f.rule));
                 rules.len() as u32 - 1
             });
-        let attack = match self.attack_ids.get(&f.attack) {
-            Some(&i) => i,
-            None => {
-                self.attacks.push(Arc::clone(&f.attack));
-                let i = self.attacks.len() as u32 - 1;
-                self.attack_ids.insert(Arc::clone(&f.attack), i);
-                i
-            }
-        };
-        let path = match self.path_ids.get(&f.source.path) {
-            Some(&i) => i,
-            None => {
-                self.paths.push(Arc::clone(&f.source.path));
-                let i = self.paths.len() as u32 - 1;
-                self.path_ids.insert(Arc::clone(&f.source.path), i);
-                i
-            }
-        };
         Member {
             time: f.time,
             record: f.source.record,
             lateral,
             rule,
-            attack,
-            path,
+            attack: self.attacks.id(&f.attack),
+            path: self.paths.id(&f.source.path),
             level: f.level,
             format: f.source.format,
         }
@@ -324,24 +331,24 @@ impl Tables {
     }
 
     fn attack(&self, m: &Member) -> &[String] {
-        &self.attacks[m.attack as usize]
+        &self.attacks.items[m.attack as usize]
+    }
+
+    fn path(&self, m: &Member) -> &Arc<str> {
+        &self.paths.items[m.path as usize]
     }
 
     fn source(&self, m: &Member) -> Provenance {
         Provenance {
-            path: Arc::clone(&self.paths[m.path as usize]),
+            path: Arc::clone(self.path(m)),
             record: m.record,
             format: m.format,
         }
     }
 
-    /// [`Finding::timeline_cmp`]'s order.
-    fn timeline_cmp(&self, a: &Member, b: &Member) -> std::cmp::Ordering {
-        a.time
-            .cmp(&b.time)
-            .then_with(|| self.paths[a.path as usize].cmp(&self.paths[b.path as usize]))
-            .then_with(|| a.record.cmp(&b.record))
-            .then_with(|| self.rule(a).id.cmp(&self.rule(b).id))
+    /// The member's [`Finding::timeline_key`].
+    fn timeline_key<'a>(&'a self, m: &Member) -> TimelineKey<'a> {
+        (m.time, self.path(m), m.record, &self.rule(m).id)
     }
 }
 
@@ -507,13 +514,11 @@ impl<'g> Stitcher<'g> {
 
     /// The next finding (any order: incidents sort their members themselves).
     pub fn push(&mut self, f: &Finding) {
-        let ent = match self.graph {
-            Some(g) => &g.entities,
-            None => &self.no_graph,
-        };
-        self.buf.clear();
-        let primary = extract(f, ent, &mut self.buf);
-        self.keys.add(&mut self.buf, primary.as_deref());
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let primary = extract(f, self.ent(), &mut buf);
+        self.keys.add(&mut buf, primary.as_deref());
+        self.buf = buf;
         let m = self.tables.member(f);
         self.found.push(m);
     }
@@ -527,13 +532,11 @@ impl<'g> Stitcher<'g> {
         self.found.is_empty()
     }
 
-    /// The incidents of the findings pushed.
-    pub fn finish(self, cfg: &StitchConfig) -> IncidentReport {
-        let ent = match self.graph {
+    fn ent(&self) -> &EntityMap {
+        match self.graph {
             Some(g) => &g.entities,
             None => &self.no_graph,
-        };
-        stitch(&self.found, &self.tables, &self.keys, ent, self.graph, cfg)
+        }
     }
 }
 
@@ -599,213 +602,199 @@ pub fn build_report(
     s.finish(cfg)
 }
 
-fn stitch(
-    findings: &[Member],
-    tables: &Tables,
-    keys: &Keys,
-    ent: &EntityMap,
-    graph: Option<&GraphOutput>,
-    cfg: &StitchConfig,
-) -> IncidentReport {
-    let edges_all: &[Edge] = graph.map(|g| g.edges.as_slice()).unwrap_or(&[]);
-    let n = findings.len();
-    let window = cfg.window_ns.max(0);
-    let linker: Vec<bool> = findings.iter().map(|f| f.level >= Level::Medium).collect();
+impl Stitcher<'_> {
+    /// The incidents of the findings pushed.
+    pub fn finish(self, cfg: &StitchConfig) -> IncidentReport {
+        let (findings, keys, ent, graph) = (&self.found[..], &self.keys, self.ent(), self.graph);
+        let edges_all: &[Edge] = graph.map(|g| g.edges.as_slice()).unwrap_or(&[]);
+        let n = findings.len();
+        let window = cfg.window_ns.max(0);
+        let linker: Vec<bool> = findings.iter().map(|f| f.level >= Level::Medium).collect();
 
-    // Baseline end: the graph's, else a tenth of the findings' span.
-    let baseline_end = match graph {
-        Some(g) => g.baseline_end,
-        None => {
-            let lo = findings.iter().map(|f| f.time).min().unwrap_or_default();
-            let hi = findings.iter().map(|f| f.time).max().unwrap_or_default();
-            Timestamp(lo.0 + ((hi.0 - lo.0) / 10).min(24 * NS_HOUR))
-        }
-    };
+        // Baseline end: the graph's, else a tenth of the findings' span.
+        let baseline_end = match graph {
+            Some(g) => g.baseline_end,
+            None => {
+                let lo = findings.iter().map(|f| f.time).min().unwrap_or_default();
+                let hi = findings.iter().map(|f| f.time).max().unwrap_or_default();
+                Timestamp(lo.0 + ((hi.0 - lo.0) / 10).min(24 * NS_HOUR))
+            }
+        };
 
-    // Weak keys, first by nature.
-    let infra = ent.infrastructure();
-    let mut weak: Vec<bool> = keys
-        .names
-        .iter()
-        .map(|(k, v)| match k {
-            Kind::Host => infra.contains(v),
-            Kind::Ip | Kind::Domain => ent.is_common_destination(v, baseline_end),
-            _ => false,
-        })
-        .collect();
+        // Weak keys, first by nature.
+        let infra = ent.infrastructure();
+        let mut weak: Vec<bool> = keys
+            .names
+            .iter()
+            .map(|(k, v)| match k {
+                Kind::Host => infra.contains(v),
+                Kind::Ip | Kind::Domain => ent.is_common_destination(v, baseline_end),
+                _ => false,
+            })
+            .collect();
 
-    // Mail servers: the hosts of findings read from messages relay everybody's mail.
-    for (i, f) in findings.iter().enumerate() {
-        if matches!(f.format, SourceFormat::Eml | SourceFormat::Mbox) {
-            if let Some(h) = keys.host(i) {
-                weak[h as usize] = true;
+        // Mail servers: the hosts of findings read from messages relay everybody's mail.
+        for (i, f) in findings.iter().enumerate() {
+            if matches!(f.format, SourceFormat::Eml | SourceFormat::Mbox) {
+                if let Some(h) = keys.host(i) {
+                    weak[h as usize] = true;
+                }
             }
         }
-    }
 
-    // Host groups: linking findings joined by strong host keys.
-    let mut groups = Dsu::new(n);
-    {
-        let (pairs, _) = pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |k| {
-            keys.names[k as usize].0 == Kind::Host && !weak[k as usize]
-        });
-        for w in pairs.windows(2) {
-            if w[0].0 == w[1].0 && w[1].1 - w[0].1 <= window {
-                groups.union(w[0].2, w[1].2);
+        // Host groups: linking findings joined by strong host keys.
+        let mut groups = Dsu::new(n);
+        {
+            let (pairs, _) = pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |k| {
+                keys.names[k as usize].0 == Kind::Host && !weak[k as usize]
+            });
+            for w in pairs.windows(2) {
+                if w[0].0 == w[1].0 && w[1].1 - w[0].1 <= window {
+                    groups.union(w[0].2, w[1].2);
+                }
             }
         }
-    }
-    // Hubs: non-host keys in more than `hub_groups` host groups.
-    {
-        let mut seen: HashMap<u32, Vec<u32>> = HashMap::new();
-        for i in (0..n).filter(|&i| linker[i]) {
-            let Some(h) = keys.host(i) else { continue };
-            if weak[h as usize] {
-                continue;
-            }
-            let g = groups.find(i as u32);
-            for &k in keys.of(i) {
-                if keys.names[k as usize].0 == Kind::Host || weak[k as usize] {
+        // Hubs: non-host keys in more than `hub_groups` host groups.
+        {
+            let mut seen: HashMap<u32, Vec<u32>> = HashMap::new();
+            for i in (0..n).filter(|&i| linker[i]) {
+                let Some(h) = keys.host(i) else { continue };
+                if weak[h as usize] {
                     continue;
                 }
-                let v = seen.entry(k).or_default();
-                if v.len() <= cfg.hub_groups && !v.contains(&g) {
-                    v.push(g);
+                let g = groups.find(i as u32);
+                for &k in keys.of(i) {
+                    if keys.names[k as usize].0 == Kind::Host || weak[k as usize] {
+                        continue;
+                    }
+                    let v = seen.entry(k).or_default();
+                    if v.len() <= cfg.hub_groups && !v.contains(&g) {
+                        v.push(g);
+                    }
+                }
+            }
+            for (k, v) in seen {
+                if v.len() > cfg.hub_groups {
+                    weak[k as usize] = true;
                 }
             }
         }
-        for (k, v) in seen {
-            if v.len() > cfg.hub_groups {
-                weak[k as usize] = true;
-            }
-        }
-    }
 
-    // Link: strong keys, time-chained.
-    let mut dsu = Dsu::new(n);
-    let has_strong: Vec<bool> = (0..n)
-        .map(|i| keys.of(i).iter().any(|&k| !weak[k as usize]))
-        .collect();
-    {
-        let (pairs, _) = pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |k| {
-            !weak[k as usize]
-        });
-        for w in pairs.windows(2) {
-            if w[0].0 == w[1].0 && w[1].1 - w[0].1 <= window {
-                dsu.union(w[0].2, w[1].2);
+        // Link: strong keys, time-chained.
+        let mut dsu = Dsu::new(n);
+        let has_strong: Vec<bool> = (0..n)
+            .map(|i| keys.of(i).iter().any(|&k| !weak[k as usize]))
+            .collect();
+        {
+            let (pairs, _) = pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |k| {
+                !weak[k as usize]
+            });
+            for w in pairs.windows(2) {
+                if w[0].0 == w[1].0 && w[1].1 - w[0].1 <= window {
+                    dsu.union(w[0].2, w[1].2);
+                }
             }
         }
-    }
-    // Linking findings with weak keys only: attach to the nearest strong-keyed one.
-    let (anchor_pairs, anchor_ranges) = pairs_by_key(
-        keys,
-        findings,
-        (0..n).filter(|&i| linker[i] && has_strong[i]),
-        |_| true,
-    );
-    let mut in_incident: Vec<bool> = (0..n).map(|i| linker[i] && has_strong[i]).collect();
-    let mut orphans = Vec::new();
-    for i in (0..n).filter(|&i| linker[i] && !has_strong[i]) {
-        let t = findings[i].time.nanos();
-        let best = keys
-            .of(i)
-            .iter()
-            .filter_map(|k| anchor_ranges.get(k))
-            .filter_map(|&r| nearest(&anchor_pairs, r, t, window))
-            .min();
-        match best {
-            Some((_, j)) => {
-                dsu.union(i as u32, j);
-                in_incident[i] = true;
-            }
-            None => orphans.push(i),
-        }
-    }
-    // Their pairs are the largest thing here: gone before the next ones are made.
-    drop((anchor_pairs, anchor_ranges));
-    // Orphans with nothing to attach to group by their own host.
-    {
-        let (pairs, _) = pairs_by_key(keys, findings, orphans.iter().copied(), |k| {
-            keys.names[k as usize].0 == Kind::Host
-        });
-        for w in pairs.windows(2) {
-            if w[0].0 == w[1].0 && w[1].1 - w[0].1 <= window {
-                dsu.union(w[0].2, w[1].2);
-            }
-        }
-        for &i in &orphans {
-            in_incident[i] = true;
-        }
-    }
-    // Informational and low findings join the nearest linking finding sharing a key.
-    let (link_pairs, link_ranges) =
-        pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |_| true);
-    let mut unassigned: u64 = 0;
-    for i in (0..n).filter(|&i| !linker[i]) {
-        let t = findings[i].time.nanos();
-        let pick = |strong_only: bool| {
-            keys.of(i)
+        // Linking findings with weak keys only: attach to the nearest strong-keyed one.
+        let (anchor_pairs, anchor_ranges) = pairs_by_key(
+            keys,
+            findings,
+            (0..n).filter(|&i| linker[i] && has_strong[i]),
+            |_| true,
+        );
+        let mut in_incident: Vec<bool> = (0..n).map(|i| linker[i] && has_strong[i]).collect();
+        let mut orphans = Vec::new();
+        for i in (0..n).filter(|&i| linker[i] && !has_strong[i]) {
+            let t = findings[i].time.nanos();
+            let best = keys
+                .of(i)
                 .iter()
-                .filter(|&&k| !strong_only || !weak[k as usize])
-                .filter_map(|k| link_ranges.get(k))
-                .filter_map(|&r| nearest(&link_pairs, r, t, window))
-                .min()
-        };
-        let own = keys
-            .host(i)
-            .filter(|&h| !weak[h as usize])
-            .and_then(|h| link_ranges.get(&h))
-            .and_then(|&r| nearest(&link_pairs, r, t, window));
-        match own.or_else(|| pick(true)).or_else(|| pick(false)) {
-            Some((_, j)) => {
-                dsu.union(i as u32, j);
+                .filter_map(|k| anchor_ranges.get(k))
+                .filter_map(|&r| nearest(&anchor_pairs, r, t, window))
+                .min();
+            match best {
+                Some((_, j)) => {
+                    dsu.union(i as u32, j);
+                    in_incident[i] = true;
+                }
+                None => orphans.push(i),
+            }
+        }
+        // Their pairs are the largest thing here: gone before the next ones are made.
+        drop((anchor_pairs, anchor_ranges));
+        // Orphans with nothing to attach to group by their own host.
+        {
+            let (pairs, _) = pairs_by_key(keys, findings, orphans.iter().copied(), |k| {
+                keys.names[k as usize].0 == Kind::Host
+            });
+            for w in pairs.windows(2) {
+                if w[0].0 == w[1].0 && w[1].1 - w[0].1 <= window {
+                    dsu.union(w[0].2, w[1].2);
+                }
+            }
+            for &i in &orphans {
                 in_incident[i] = true;
             }
-            None => unassigned += 1,
         }
-    }
+        // Informational and low findings join the nearest linking finding sharing a key.
+        let (link_pairs, link_ranges) =
+            pairs_by_key(keys, findings, (0..n).filter(|&i| linker[i]), |_| true);
+        let mut unassigned: u64 = 0;
+        for i in (0..n).filter(|&i| !linker[i]) {
+            let t = findings[i].time.nanos();
+            let pick = |strong_only: bool| {
+                keys.of(i)
+                    .iter()
+                    .filter(|&&k| !strong_only || !weak[k as usize])
+                    .filter_map(|k| link_ranges.get(k))
+                    .filter_map(|&r| nearest(&link_pairs, r, t, window))
+                    .min()
+            };
+            let own = keys
+                .host(i)
+                .filter(|&h| !weak[h as usize])
+                .and_then(|h| link_ranges.get(&h))
+                .and_then(|&r| nearest(&link_pairs, r, t, window));
+            match own.or_else(|| pick(true)).or_else(|| pick(false)) {
+                Some((_, j)) => {
+                    dsu.union(i as u32, j);
+                    in_incident[i] = true;
+                }
+                None => unassigned += 1,
+            }
+        }
 
-    // Components -> incidents.
-    let mut comps: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for (i, inside) in in_incident.iter().enumerate() {
-        if *inside {
-            comps.entry(dsu.find(i as u32)).or_default().push(i);
+        // Components -> incidents.
+        let mut comps: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, inside) in in_incident.iter().enumerate() {
+            if *inside {
+                comps.entry(dsu.find(i as u32)).or_default().push(i);
+            }
         }
-    }
-    let attributor = dragnet_attack::Attributor::builtin();
-    let mut incidents: Vec<Incident> = comps
-        .into_values()
-        .map(|members| {
-            assemble(
-                &members,
-                findings,
-                tables,
-                keys,
-                ent,
-                edges_all,
-                &attributor,
-                cfg,
-            )
-        })
-        .collect();
-    incidents.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.first.cmp(&b.first))
-            .then_with(|| a.title.cmp(&b.title))
-    });
-    if incidents.len() > cfg.max_incidents {
-        for dropped in incidents.drain(cfg.max_incidents..) {
-            unassigned += dropped.findings;
+        let attributor = dragnet_attack::Attributor::builtin();
+        let mut incidents: Vec<Incident> = comps
+            .into_values()
+            .map(|members| self.assemble(&members, edges_all, &attributor, cfg))
+            .collect();
+        incidents.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.first.cmp(&b.first))
+                .then_with(|| a.title.cmp(&b.title))
+        });
+        if incidents.len() > cfg.max_incidents {
+            for dropped in incidents.drain(cfg.max_incidents..) {
+                unassigned += dropped.findings;
+            }
         }
-    }
-    for (i, inc) in incidents.iter_mut().enumerate() {
-        inc.id = format!("INC-{:04}", i + 1);
-    }
-    IncidentReport {
-        incidents,
-        edges: edges_all.to_vec(),
-        unassigned_findings: unassigned,
+        for (i, inc) in incidents.iter_mut().enumerate() {
+            inc.id = format!("INC-{:04}", i + 1);
+        }
+        IncidentReport {
+            incidents,
+            edges: edges_all.to_vec(),
+            unassigned_findings: unassigned,
+        }
     }
 }
 
@@ -928,175 +917,178 @@ pub fn score_incident(
     (score, level)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn assemble(
-    members: &[usize],
-    findings: &[Member],
-    tables: &Tables,
-    keys: &Keys,
-    ent: &EntityMap,
-    edges_all: &[Edge],
-    attributor: &dragnet_attack::Attributor,
-    cfg: &StitchConfig,
-) -> Incident {
-    let mut members = members.to_vec();
-    members.sort_by(|&a, &b| tables.timeline_cmp(&findings[a], &findings[b]));
-    let first = findings[members[0]].time;
-    let last = members
-        .iter()
-        .map(|&i| findings[i].time)
-        .max()
-        .unwrap_or(first);
+impl Stitcher<'_> {
+    fn assemble(
+        &self,
+        members: &[usize],
+        edges_all: &[Edge],
+        attributor: &dragnet_attack::Attributor,
+        cfg: &StitchConfig,
+    ) -> Incident {
+        let (findings, tables, keys, ent) = (&self.found[..], &self.tables, &self.keys, self.ent());
+        let mut members = members.to_vec();
+        members.sort_by(|&a, &b| {
+            tables
+                .timeline_key(&findings[a])
+                .cmp(&tables.timeline_key(&findings[b]))
+        });
+        let first = findings[members[0]].time;
+        let last = members
+            .iter()
+            .map(|&i| findings[i].time)
+            .max()
+            .unwrap_or(first);
 
-    let mut hosts: BTreeSet<String> = BTreeSet::new();
-    let mut accounts = BTreeSet::new();
-    let mut ips = BTreeSet::new();
-    let mut domains = BTreeSet::new();
-    let mut mailboxes = BTreeSet::new();
-    let mut attack: BTreeSet<String> = BTreeSet::new();
-    let mut max_level = Level::Informational;
-    let mut strong_tactics: BTreeSet<String> = BTreeSet::new();
-    let mut conf: HashMap<&str, f64> = HashMap::new();
-    let mut lateral_keys: HashSet<(String, String, String, String)> = HashSet::new();
-    let mut steps: BTreeMap<(usize, String, String), StepAcc> = BTreeMap::new();
+        let mut hosts: BTreeSet<String> = BTreeSet::new();
+        let mut accounts = BTreeSet::new();
+        let mut ips = BTreeSet::new();
+        let mut domains = BTreeSet::new();
+        let mut mailboxes = BTreeSet::new();
+        let mut attack: BTreeSet<String> = BTreeSet::new();
+        let mut max_level = Level::Informational;
+        let mut strong_tactics: BTreeSet<String> = BTreeSet::new();
+        let mut conf: HashMap<&str, f64> = HashMap::new();
+        let mut lateral_keys: HashSet<(String, String, String, String)> = HashSet::new();
+        let mut steps: BTreeMap<(usize, String, String), StepAcc> = BTreeMap::new();
 
-    for &i in &members {
-        let f = &findings[i];
-        let rule = tables.rule(f);
-        max_level = max_level.max(f.level);
-        attack.extend(tables.attack(f).iter().cloned());
-        let tactic = tactic_of(rule, tables.attack(f));
-        if f.level >= Level::Medium {
-            strong_tactics.insert(tactic.clone());
-            conf.insert(rule.id.as_str(), confidence(rule));
-        }
-        let mut step_accounts = Vec::new();
-        let mut step_hosts = Vec::new();
-        for &k in keys.of(i) {
-            let (kind, v) = &keys.names[k as usize];
-            match kind {
-                Kind::Host => step_hosts.push(v.clone()),
-                Kind::Account => step_accounts.push(v.clone()),
-                _ => {}
+        for &i in &members {
+            let f = &findings[i];
+            let rule = tables.rule(f);
+            max_level = max_level.max(f.level);
+            attack.extend(tables.attack(f).iter().cloned());
+            let tactic = tactic_of(rule, tables.attack(f));
+            if f.level >= Level::Medium {
+                strong_tactics.insert(tactic.clone());
+                conf.insert(rule.id.as_str(), confidence(rule));
             }
-            // A joining (low) finding names only its own host for the incident.
-            if f.level < Level::Medium && keys.host(i) != Some(k) {
-                continue;
+            let mut step_accounts = Vec::new();
+            let mut step_hosts = Vec::new();
+            for &k in keys.of(i) {
+                let (kind, v) = &keys.names[k as usize];
+                match kind {
+                    Kind::Host => step_hosts.push(v.clone()),
+                    Kind::Account => step_accounts.push(v.clone()),
+                    _ => {}
+                }
+                // A joining (low) finding names only its own host for the incident.
+                if f.level < Level::Medium && keys.host(i) != Some(k) {
+                    continue;
+                }
+                let set = match kind {
+                    Kind::Host => &mut hosts,
+                    Kind::Account => &mut accounts,
+                    Kind::Ip => &mut ips,
+                    Kind::Domain => &mut domains,
+                    Kind::Mailbox => &mut mailboxes,
+                };
+                if set.len() < cfg.max_entities {
+                    set.insert(v.clone());
+                }
             }
-            let set = match kind {
-                Kind::Host => &mut hosts,
-                Kind::Account => &mut accounts,
-                Kind::Ip => &mut ips,
-                Kind::Domain => &mut domains,
-                Kind::Mailbox => &mut mailboxes,
-            };
-            if set.len() < cfg.max_entities {
-                set.insert(v.clone());
+            if let Some(l) = &f.lateral {
+                let [source, target, account, method] = &**l;
+                lateral_keys.insert((
+                    source.clone(),
+                    target.clone(),
+                    account.clone(),
+                    method.clone(),
+                ));
+            }
+            let host = keys
+                .host(i)
+                .map(|h| keys.names[h as usize].1.clone())
+                .unwrap_or_default();
+            let acc = steps
+                .entry((tactic_order(&tactic), tactic.clone(), host.clone()))
+                .or_insert_with(|| StepAcc::new(tactic, f.time));
+            acc.add(
+                f,
+                tables,
+                &step_hosts,
+                &step_accounts,
+                cfg.evidence_per_step,
+            );
+        }
+
+        // Edges between the incident's hosts: those of its lateral findings, and new ones during
+        // its span.
+        let span_lo = first.nanos() - NS_HOUR;
+        let span_hi = last.nanos() + NS_HOUR;
+        let mut edges: Vec<Edge> = edges_all
+            .iter()
+            .filter(|e| {
+                hosts.contains(&e.source)
+                    && hosts.contains(&e.target)
+                    && (lateral_keys.contains(&(
+                        e.source.clone(),
+                        e.target.clone(),
+                        e.account.clone(),
+                        e.method.clone(),
+                    )) || (e.new && e.last.nanos() >= span_lo && e.first.nanos() <= span_hi))
+            })
+            .take(cfg.max_edges)
+            .cloned()
+            .collect();
+        edges.sort_by(|a, b| a.first.cmp(&b.first).then_with(|| a.source.cmp(&b.source)));
+
+        let mut steps: Vec<Step> = steps
+            .into_iter()
+            .map(|((_, _, host), acc)| acc.finish(&host))
+            .collect();
+        steps.sort_by(|a, b| {
+            tactic_order(&a.tactic)
+                .cmp(&tactic_order(&b.tactic))
+                .then_with(|| a.time.cmp(&b.time))
+                .then_with(|| a.hosts.cmp(&b.hosts))
+        });
+        let mut tactics: Vec<String> = Vec::new();
+        for s in &steps {
+            if !tactics.contains(&s.tactic) {
+                tactics.push(s.tactic.clone());
             }
         }
-        if let Some(l) = &f.lateral {
-            let [source, target, account, method] = &**l;
-            lateral_keys.insert((
-                source.clone(),
-                target.clone(),
-                account.clone(),
-                method.clone(),
-            ));
-        }
-        let host = keys
-            .host(i)
-            .map(|h| keys.names[h as usize].1.clone())
-            .unwrap_or_default();
-        let acc = steps
-            .entry((tactic_order(&tactic), tactic.clone(), host.clone()))
-            .or_insert_with(|| StepAcc::new(tactic, f.time));
-        acc.add(
-            f,
-            tables,
-            &step_hosts,
-            &step_accounts,
-            cfg.evidence_per_step,
+        let attack: Vec<String> = attack.into_iter().collect();
+        let confidence = if conf.is_empty() {
+            0.8
+        } else {
+            conf.values().sum::<f64>() / conf.len() as f64
+        };
+        let (score, level) = score_incident(
+            max_level,
+            strong_tactics.len(),
+            hosts.len(),
+            edges.iter().any(|e| e.new),
+            confidence,
         );
+        let mut attribution = attributor.rank(&attack);
+        attribution.truncate(cfg.candidates);
+        let entities = Entities {
+            hosts: hosts.iter().map(|h| ent.host_entity(h)).collect(),
+            accounts: accounts.into_iter().collect(),
+            ips: ips.into_iter().collect(),
+            domains: domains.into_iter().collect(),
+            mailboxes: mailboxes.into_iter().collect(),
+        };
+        let mut inc = Incident {
+            id: String::new(),
+            score,
+            level,
+            title: String::new(),
+            narrative: String::new(),
+            first,
+            last,
+            tactics,
+            attack,
+            steps,
+            entities,
+            edges,
+            attribution,
+            findings: members.len() as u64,
+        };
+        inc.title = narrative::title(&inc);
+        inc.narrative = narrative::narrative(&inc);
+        inc
     }
-
-    // Edges between the incident's hosts: those of its lateral findings, and new ones during
-    // its span.
-    let span_lo = first.nanos() - NS_HOUR;
-    let span_hi = last.nanos() + NS_HOUR;
-    let mut edges: Vec<Edge> = edges_all
-        .iter()
-        .filter(|e| {
-            hosts.contains(&e.source)
-                && hosts.contains(&e.target)
-                && (lateral_keys.contains(&(
-                    e.source.clone(),
-                    e.target.clone(),
-                    e.account.clone(),
-                    e.method.clone(),
-                )) || (e.new && e.last.nanos() >= span_lo && e.first.nanos() <= span_hi))
-        })
-        .take(cfg.max_edges)
-        .cloned()
-        .collect();
-    edges.sort_by(|a, b| a.first.cmp(&b.first).then_with(|| a.source.cmp(&b.source)));
-
-    let mut steps: Vec<Step> = steps
-        .into_iter()
-        .map(|((_, _, host), acc)| acc.finish(&host))
-        .collect();
-    steps.sort_by(|a, b| {
-        tactic_order(&a.tactic)
-            .cmp(&tactic_order(&b.tactic))
-            .then_with(|| a.time.cmp(&b.time))
-            .then_with(|| a.hosts.cmp(&b.hosts))
-    });
-    let mut tactics: Vec<String> = Vec::new();
-    for s in &steps {
-        if !tactics.contains(&s.tactic) {
-            tactics.push(s.tactic.clone());
-        }
-    }
-    let attack: Vec<String> = attack.into_iter().collect();
-    let confidence = if conf.is_empty() {
-        0.8
-    } else {
-        conf.values().sum::<f64>() / conf.len() as f64
-    };
-    let (score, level) = score_incident(
-        max_level,
-        strong_tactics.len(),
-        hosts.len(),
-        edges.iter().any(|e| e.new),
-        confidence,
-    );
-    let mut attribution = attributor.rank(&attack);
-    attribution.truncate(cfg.candidates);
-    let entities = Entities {
-        hosts: hosts.iter().map(|h| ent.host_entity(h)).collect(),
-        accounts: accounts.into_iter().collect(),
-        ips: ips.into_iter().collect(),
-        domains: domains.into_iter().collect(),
-        mailboxes: mailboxes.into_iter().collect(),
-    };
-    let mut inc = Incident {
-        id: String::new(),
-        score,
-        level,
-        title: String::new(),
-        narrative: String::new(),
-        first,
-        last,
-        tactics,
-        attack,
-        steps,
-        entities,
-        edges,
-        attribution,
-        findings: members.len() as u64,
-    };
-    inc.title = narrative::title(&inc);
-    inc.narrative = narrative::narrative(&inc);
-    inc
 }
 
 /// A step being built.

@@ -8,15 +8,12 @@ use crate::indicators::{self, Indicators};
 use crate::matrix::{self, TacticInfo, TechniqueUse};
 use dragnet_event::{Finding, Level, RuleMeta, Timestamp};
 use dragnet_incident::IncidentReport;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Finest time bins the histogram keeps: when a run's findings fall in more, neighbouring
 /// bins merge (their width doubles).
 const FINE_BINS: usize = 4096;
-
-/// A rule's tactic tags and its (title, author), as the techniques take them.
-type RuleTechniques = (Vec<String>, [(String, String); 1]);
 
 /// One rule that fired: how often, and its strongest level.
 #[derive(Clone, Debug)]
@@ -33,9 +30,6 @@ pub struct Digest {
     span: Option<(Timestamp, Timestamp)>,
     bins: TimeBins,
     rules: BTreeMap<String, RuleCount>,
-    /// Per rule (by address; the rule is held in `rules`, so no address is reused): its
-    /// tactic tags and (title, author), worked out once.
-    rule_techniques: HashMap<usize, RuleTechniques>,
     known: Vec<TacticInfo>,
     techniques: matrix::Acc,
     indicators: indicators::Accumulator,
@@ -52,7 +46,6 @@ impl Digest {
             span: None,
             bins: TimeBins::default(),
             rules: BTreeMap::new(),
-            rule_techniques: HashMap::new(),
             known: matrix::tactics(),
             techniques: matrix::Acc::default(),
             indicators: indicators::Accumulator::default(),
@@ -95,17 +88,7 @@ impl Digest {
                 self.rules.insert(f.rule.id.clone(), r);
             }
         }
-        if !f.attack.is_empty() {
-            let known = &self.known;
-            let (hint, rule) = self
-                .rule_techniques
-                .entry(Arc::as_ptr(&f.rule) as usize)
-                .or_insert_with(|| {
-                    let hint = matrix::tactics_in_tags(&f.rule.tags, known);
-                    (hint, [(f.rule.title.clone(), f.rule.author.clone())])
-                });
-            self.techniques.add_finding_with(f, hint, rule);
-        }
+        self.techniques.add_finding(f, &self.known);
         self.indicators.add_finding(f, &mut self.found);
         self.rows.offer(f);
     }

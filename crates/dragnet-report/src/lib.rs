@@ -18,7 +18,7 @@ pub mod timeline;
 mod hash;
 
 pub use digest::Digest;
-use dragnet_event::{Finding, Timestamp};
+use dragnet_event::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// What the reports say about the run that produced the findings.
@@ -65,17 +65,8 @@ impl RunInfo {
         }
     }
 
-    /// The time span to show: the evidence's when known, else that of the findings (ignoring
-    /// findings without a time).
-    pub fn time_span(&self, findings: &[Finding]) -> Option<(Timestamp, Timestamp)> {
-        let mut it = findings.iter().map(|f| f.time).filter(|t| !t.is_unknown());
-        let own = it
-            .next()
-            .map(|first| it.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t))));
-        self.span_or(own)
-    }
-
-    /// The evidence's time span when known, else `findings` (that of the findings).
+    /// The time span to show: the evidence's when known, else `findings` (that of the
+    /// findings with a time, [`Digest::span`]).
     pub fn span_or(
         &self,
         findings: Option<(Timestamp, Timestamp)>,

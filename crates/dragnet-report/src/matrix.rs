@@ -154,9 +154,10 @@ impl Acc {
         rules: &[(String, String)],
         tactic_hint: &[String],
     ) {
-        // Looked up before inserting: a technique seen again costs no copy of its id.
-        if !self.map.contains_key(id) {
-            let u = TechniqueUse {
+        let e = self
+            .map
+            .entry(id.to_string())
+            .or_insert_with(|| TechniqueUse {
                 id: id.to_string(),
                 name: technique_name(id),
                 tactics: Vec::new(),
@@ -166,13 +167,7 @@ impl Acc {
                 last,
                 hosts: Vec::new(),
                 rules: Vec::new(),
-            };
-            self.map.insert(id.to_string(), u);
-            self.tag_tactics.insert(id.to_string(), Vec::new());
-        }
-        let Some(e) = self.map.get_mut(id) else {
-            return;
-        };
+            });
         e.count += count;
         e.max_level = e.max_level.max(level);
         e.first = e.first.min(first);
@@ -187,9 +182,7 @@ impl Acc {
                 e.rules.push(r.clone());
             }
         }
-        let Some(hints) = self.tag_tactics.get_mut(id) else {
-            return;
-        };
+        let hints = self.tag_tactics.entry(id.to_string()).or_default();
         for t in tactic_hint {
             if !hints.contains(t) {
                 hints.push(t.clone());
@@ -204,17 +197,6 @@ impl Acc {
         }
         let hint = tactics_in_tags(&f.rule.tags, known);
         let rule = [(f.rule.title.clone(), f.rule.author.clone())];
-        self.add_finding_with(f, &hint, &rule);
-    }
-
-    /// The techniques of one finding whose rule's tactic tags (`hint`) and (title, author)
-    /// are already known.
-    pub(crate) fn add_finding_with(
-        &mut self,
-        f: &Finding,
-        hint: &[String],
-        rule: &[(String, String); 1],
-    ) {
         for id in f.attack.iter() {
             self.add(
                 id,
@@ -223,8 +205,8 @@ impl Acc {
                 f.time,
                 f.time,
                 std::slice::from_ref(&f.host),
-                rule,
-                hint,
+                &rule,
+                &hint,
             );
         }
     }
