@@ -633,13 +633,15 @@ impl Engine {
         let mut totals = (0, 0, 0);
         let eid_bucket = event.event_id().and_then(|id| idx.by_event_id.get(&id));
         let ctx = EvalCtx::new(event);
-        for b in eid_bucket.into_iter().chain(idx.any.as_ref()) {
-            let mut marks = Marks::default();
-            b.prefilter.candidates(&ctx, &mut marks);
-            totals.0 += marks.candidates.len();
-            totals.1 += b.refs.len();
-            totals.2 += b.prefilter.always_count();
-        }
+        MARKS.with(|m| {
+            let mut marks = m.borrow_mut();
+            for b in eid_bucket.into_iter().chain(idx.any.as_ref()) {
+                b.prefilter.candidates(&ctx, &mut marks);
+                totals.0 += marks.candidates.len();
+                totals.1 += b.refs.len();
+                totals.2 += b.prefilter.always_count();
+            }
+        });
         totals
     }
 

@@ -391,6 +391,9 @@ fn number_like(literal: &str) -> bool {
 
 /// The prefilter of one routing bucket over `n` candidates (indexes into the bucket's list).
 pub struct Prefilter {
+    /// Tells this prefilter's entries in a thread's [`Memo`] from another's (unique in the
+    /// process, never 0).
+    id: u64,
     /// The automata of named fields.
     scans: Vec<FieldScan>,
     /// Named-field automata by [`name_hash`] of their field.
@@ -416,7 +419,59 @@ pub struct Marks {
     touched: Vec<u32>,
     /// The result: candidates to evaluate.
     pub candidates: Vec<u32>,
+    /// The clauses one value satisfies, as a scan finds them.
+    found: Vec<u32>,
+    memo: Memo,
 }
+
+/// Values longer than this are scanned every time (long values seldom repeat).
+const MEMO_MAX_TEXT: usize = 256;
+/// A value that satisfies more clauses than this is scanned every time (bounds a slot).
+const MEMO_MAX_CLAUSES: usize = 256;
+/// Slots of a thread's memo (a power of two): at most this many values are remembered.
+const MEMO_SLOTS: usize = 4096;
+
+/// What field scans found in recent values, per thread: logs repeat the same values (images,
+/// providers, accounts, hashes) over and over, and a value's clauses depend only on the
+/// value and the automaton. Direct-mapped: a slot holds the last value that hashed to it, so
+/// memory is bounded (at most [`MEMO_SLOTS`] values of [`MEMO_MAX_TEXT`] bytes and
+/// [`MEMO_MAX_CLAUSES`] clauses) and colliding values only evict each other.
+#[derive(Default)]
+struct Memo {
+    slots: Vec<MemoSlot>,
+}
+
+#[derive(Default)]
+struct MemoSlot {
+    hash: u64,
+    /// The prefilter (its `id`; 0: empty) and field scan the entry is for.
+    owner: u64,
+    scan: u32,
+    /// The value as the event holds it (before lowercasing).
+    text: String,
+    clauses: Vec<u32>,
+}
+
+/// Hash of a value's bytes for the memo (eight bytes a step).
+fn value_hash(b: &[u8]) -> u64 {
+    const K: u64 = 0xff51_afd7_ed55_8ccd;
+    let mut h = (b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        h = (h ^ w).wrapping_mul(K).rotate_left(31);
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
+}
+
+/// Ids of prefilters, for their memo entries.
+static NEXT_PREFILTER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Prefilter {
     /// Build from each candidate's necessary condition (None = always evaluate).
@@ -476,6 +531,7 @@ impl Prefilter {
                 .push(i as u32);
         }
         Prefilter {
+            id: NEXT_PREFILTER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             scans,
             scan_by_name,
             keywords,
@@ -490,7 +546,8 @@ impl Prefilter {
 
     /// The candidates worth evaluating on this event, into `marks.candidates` (ascending).
     /// Field values are scanned lowercased, through the context's cache (rules evaluated
-    /// afterwards reuse the same lowercased values).
+    /// afterwards reuse the same lowercased values), or not at all when the thread's memo
+    /// remembers what the same value gave.
     pub fn candidates(&self, ctx: &EvalCtx<'_>, marks: &mut Marks) {
         let event = ctx.event;
         marks.clauses.clear();
@@ -499,29 +556,18 @@ impl Prefilter {
             .resize(self.clause_candidate.len().div_ceil(64), 0);
         marks.touched.clear();
         marks.candidates.clear();
-        let mut scan_text = |scan: &FieldScan, text: &str| {
-            if scan.quick.as_ref().is_some_and(|q| q.find(text).is_none()) {
-                return;
-            }
-            for m in scan.ac.find_overlapping_iter(text) {
-                for &atom in &scan.pattern_atoms[m.pattern().as_usize()] {
-                    for &cl in &self.atom_clauses[atom as usize] {
-                        let (w, b) = ((cl / 64) as usize, cl % 64);
-                        if marks.clauses[w] & (1 << b) == 0 {
-                            marks.clauses[w] |= 1 << b;
-                            marks.touched.push(self.clause_candidate[cl as usize]);
-                        }
-                    }
-                }
-            }
-        };
         if let Some(scan) = &self.keywords {
-            ctx.with_raw_joined(self.keyword_numbers, join_raw, |text| scan_text(scan, text));
+            let Marks {
+                clauses, touched, ..
+            } = &mut *marks;
+            ctx.with_raw_joined(self.keyword_numbers, join_raw, |text| {
+                self.scan_text(scan, text, &mut |cl| self.mark(clauses, touched, cl))
+            });
         }
         if self.scans.len() <= FEW_SCANS {
-            for scan in &self.scans {
+            for (i, scan) in self.scans.iter().enumerate() {
                 if let Some(v) = event.get(&scan.field) {
-                    visit_value(v, ctx, &mut |text| scan_text(scan, text));
+                    self.scan_value(i as u32, v, ctx, marks);
                 }
             }
         } else {
@@ -533,9 +579,8 @@ impl Prefilter {
                     continue;
                 };
                 for &i in ids {
-                    let scan = &self.scans[i as usize];
-                    if scan.field.eq_ignore_ascii_case(name) {
-                        visit_value(v, ctx, &mut |text| scan_text(scan, text));
+                    if self.scans[i as usize].field.eq_ignore_ascii_case(name) {
+                        self.scan_value(i, v, ctx, marks);
                     }
                 }
             }
@@ -553,6 +598,112 @@ impl Prefilter {
             }
         }
         marks.candidates.extend_from_slice(&self.always);
+    }
+
+    /// Mark clause `cl` as satisfied (and its candidate as touched, the first time).
+    #[inline]
+    fn mark(&self, clauses: &mut [u64], touched: &mut Vec<u32>, cl: u32) {
+        let (w, b) = ((cl / 64) as usize, cl % 64);
+        if clauses[w] & (1 << b) == 0 {
+            clauses[w] |= 1 << b;
+            touched.push(self.clause_candidate[cl as usize]);
+        }
+    }
+
+    /// The clauses `text` (lowercased) satisfies through `scan`'s literals, one by one.
+    fn scan_text(&self, scan: &FieldScan, text: &str, found: &mut dyn FnMut(u32)) {
+        if scan.quick.as_ref().is_some_and(|q| q.find(text).is_none()) {
+            return;
+        }
+        for m in scan.ac.find_overlapping_iter(text) {
+            for &atom in &scan.pattern_atoms[m.pattern().as_usize()] {
+                for &cl in &self.atom_clauses[atom as usize] {
+                    found(cl);
+                }
+            }
+        }
+    }
+
+    /// Mark the clauses one field value satisfies through the scan `i` (a list's items one
+    /// by one).
+    fn scan_value(&self, i: u32, v: &Value, ctx: &EvalCtx<'_>, marks: &mut Marks) {
+        match v {
+            Value::Str(s) => self.scan_memo(i, s, true, ctx, marks),
+            Value::Int(n) => self.scan_memo(i, itoa_buf(*n, &mut [0u8; 24]), false, ctx, marks),
+            Value::List(items) => {
+                for item in items {
+                    self.scan_value(i, item, ctx, marks);
+                }
+            }
+            Value::Null => {}
+            other => {
+                if let Some(t) = other.as_text() {
+                    let Marks {
+                        clauses, touched, ..
+                    } = &mut *marks;
+                    let scan = &self.scans[i as usize];
+                    self.scan_text(scan, &fold(&t), &mut |cl| self.mark(clauses, touched, cl));
+                }
+            }
+        }
+    }
+
+    /// Mark the clauses `text` satisfies through the scan `i`, from the memo when it holds the
+    /// same value for the same scan, else by scanning it (lowercased first when `fold`).
+    fn scan_memo(&self, i: u32, text: &str, fold: bool, ctx: &EvalCtx<'_>, marks: &mut Marks) {
+        let Marks {
+            clauses,
+            touched,
+            found,
+            memo,
+            ..
+        } = &mut *marks;
+        let scan = &self.scans[i as usize];
+        let scan_into = |found: &mut Vec<u32>| {
+            found.clear();
+            let mut push = |cl| found.push(cl);
+            if fold {
+                ctx.with_folded(text, |f| self.scan_text(scan, f, &mut push));
+            } else {
+                self.scan_text(scan, text, &mut push);
+            }
+        };
+        if text.len() > MEMO_MAX_TEXT {
+            scan_into(found);
+            for &cl in found.iter() {
+                self.mark(clauses, touched, cl);
+            }
+            return;
+        }
+        if memo.slots.is_empty() {
+            memo.slots.resize_with(MEMO_SLOTS, MemoSlot::default);
+        }
+        let hash = value_hash(text.as_bytes())
+            ^ self.id.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ^ u64::from(i).rotate_left(40);
+        let slot = &mut memo.slots[(hash as usize) & (MEMO_SLOTS - 1)];
+        let hit = slot.hash == hash && slot.owner == self.id && slot.scan == i && slot.text == text;
+        if !hit {
+            scan_into(found);
+            slot.owner = 0;
+            slot.clauses.clear();
+            if found.len() <= MEMO_MAX_CLAUSES {
+                slot.hash = hash;
+                slot.owner = self.id;
+                slot.scan = i;
+                slot.text.clear();
+                slot.text.push_str(text);
+                slot.clauses.extend_from_slice(found);
+            } else {
+                for &cl in found.iter() {
+                    self.mark(clauses, touched, cl);
+                }
+                return;
+            }
+        }
+        for &cl in &slot.clauses {
+            self.mark(clauses, touched, cl);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -588,24 +739,6 @@ impl Prefilter {
     }
 }
 
-fn visit_value(v: &Value, ctx: &EvalCtx<'_>, visit: &mut dyn FnMut(&str)) {
-    match v {
-        Value::Str(s) => ctx.with_folded(s, |f| visit(f)),
-        Value::List(items) => {
-            for i in items {
-                visit_value(i, ctx, visit);
-            }
-        }
-        Value::Int(i) => visit(itoa_buf(*i, &mut [0u8; 24])),
-        Value::Null => {}
-        other => {
-            if let Some(t) = other.as_text() {
-                visit(&fold(&t));
-            }
-        }
-    }
-}
-
 /// Decimal text of an integer without allocating.
 fn itoa_buf(mut v: i64, buf: &mut [u8; 24]) -> &str {
     let neg = v < 0;
@@ -627,7 +760,144 @@ fn itoa_buf(mut v: i64, buf: &mut [u8; 24]) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::itoa_buf;
+    use super::*;
+    use dragnet_event::{Event, Provenance, SourceFormat};
+
+    fn atom(field: &str, literal: &str) -> Atom {
+        Atom {
+            field: field.to_string(),
+            literal: literal.to_string(),
+        }
+    }
+
+    fn event(fields: &[(&str, Value)]) -> Event {
+        let mut e = Event::new(Provenance {
+            path: "t".into(),
+            record: 1,
+            format: SourceFormat::Jsonl,
+        });
+        for (k, v) in fields {
+            e.push(*k, v.clone());
+        }
+        e
+    }
+
+    /// Candidates of `pf` on `ev` with the thread's buffers `marks` (memo included).
+    fn candidates(pf: &Prefilter, ev: &Event, marks: &mut Marks) -> Vec<u32> {
+        pf.candidates(&EvalCtx::new(ev), marks);
+        marks.candidates.clone()
+    }
+
+    /// Candidates as a prefilter finds them with fresh buffers (an empty memo).
+    fn fresh(pf: &Prefilter, ev: &Event) -> Vec<u32> {
+        candidates(pf, ev, &mut Marks::default())
+    }
+
+    #[test]
+    fn remembered_values_give_what_a_fresh_scan_gives() {
+        // 0: Image has "mimikatz"; 1: Image has "\\cmd.exe" and CommandLine has "/c";
+        // 2: CommandLine has "whoami"; 3: an integer field holds 4624.
+        let pf = Prefilter::build(&[
+            Some(vec![vec![atom("Image", "mimikatz")]]),
+            Some(vec![
+                vec![atom("Image", "\\cmd.exe")],
+                vec![atom("CommandLine", "/c")],
+            ]),
+            Some(vec![vec![atom("CommandLine", "whoami")]]),
+            Some(vec![vec![atom("LogonType", "4624")]]),
+        ]);
+        let long = format!("{}whoami", "x".repeat(MEMO_MAX_TEXT));
+        let events = [
+            event(&[
+                ("Image", Value::str("C:\\Windows\\System32\\CMD.EXE")),
+                ("CommandLine", Value::str("cmd /C WHOAMI")),
+            ]),
+            event(&[("Image", Value::str("C:\\Windows\\System32\\cmd.exe"))]),
+            event(&[
+                ("Image", Value::str("C:\\tools\\Mimikatz.exe")),
+                ("CommandLine", Value::str(long.as_str())),
+                ("LogonType", Value::Int(4624)),
+            ]),
+            event(&[(
+                "CommandLine",
+                Value::List(vec![Value::str("a"), Value::str("WhoAmI /all")]),
+            )]),
+            event(&[("LogonType", Value::Int(4625))]),
+        ];
+        let expected: Vec<Vec<u32>> = events.iter().map(|e| fresh(&pf, e)).collect();
+        assert_eq!(expected[0], vec![1, 2]);
+        assert_eq!(expected[1], Vec::<u32>::new());
+        assert_eq!(expected[2], vec![0, 2, 3]);
+        assert_eq!(expected[3], vec![2]);
+        assert_eq!(expected[4], Vec::<u32>::new());
+        // One thread's buffers over the events three times, in two orders: every value is
+        // then answered from the memo, and the answers must not change.
+        let mut marks = Marks::default();
+        for round in 0..3 {
+            let order: Vec<usize> = if round == 1 {
+                (0..events.len()).rev().collect()
+            } else {
+                (0..events.len()).collect()
+            };
+            for i in order {
+                assert_eq!(candidates(&pf, &events[i], &mut marks), expected[i], "{i}");
+            }
+        }
+    }
+
+    #[test]
+    fn prefilters_do_not_share_remembered_values() {
+        // Same field, same value, different literals: one thread's memo serves both.
+        let a = Prefilter::build(&[Some(vec![vec![atom("Image", "cmd")]])]);
+        let b = Prefilter::build(&[
+            Some(vec![vec![atom("Image", "powershell")]]),
+            Some(vec![vec![atom("Image", "exe")]]),
+        ]);
+        let ev = event(&[("Image", Value::str("C:\\cmd.exe"))]);
+        let mut marks = Marks::default();
+        for _ in 0..2 {
+            assert_eq!(candidates(&a, &ev, &mut marks), vec![0]);
+            assert_eq!(candidates(&b, &ev, &mut marks), vec![1]);
+        }
+    }
+
+    #[test]
+    fn values_that_satisfy_many_clauses_are_scanned_each_time() {
+        // One value satisfies more clauses than a memo slot holds.
+        let n = MEMO_MAX_CLAUSES + 10;
+        let pf = Prefilter::build(
+            &(0..n)
+                .map(|_| Some(vec![vec![atom("CommandLine", "x")]]))
+                .collect::<Vec<_>>(),
+        );
+        let ev = event(&[("CommandLine", Value::str("xx"))]);
+        let mut marks = Marks::default();
+        for _ in 0..2 {
+            let got = candidates(&pf, &ev, &mut marks);
+            assert_eq!(got, (0..n as u32).collect::<Vec<_>>());
+        }
+        assert!(marks
+            .memo
+            .slots
+            .iter()
+            .all(|s| s.clauses.len() <= MEMO_MAX_CLAUSES));
+    }
+
+    #[test]
+    fn value_hash_tells_near_values_apart() {
+        let mut seen = std::collections::HashSet::new();
+        for len in 0..40 {
+            for b in [b'a', b'b'] {
+                let mut v = vec![b'a'; len];
+                if len > 0 {
+                    v[len - 1] = b;
+                }
+                seen.insert(value_hash(&v));
+            }
+        }
+        // 40 lengths, two last bytes each (the empty value once).
+        assert_eq!(seen.len(), 79);
+    }
 
     #[test]
     fn itoa() {
