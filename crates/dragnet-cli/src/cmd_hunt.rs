@@ -20,15 +20,32 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
 
     // Before the rules load: they load on the same threads.
     let threads = common::threads(args.threads);
-    let engine = load_rules(&args)?;
-    let discovery = common::discover(&args.paths, args.quiet)?;
+    // The evidence is discovered (a directory walk and a look at each file's first bytes:
+    // system calls, mostly) on a thread of its own while the rules load on the pool.
+    let (engine, found) = std::thread::scope(|s| {
+        let found = s.spawn(|| dragnet_ingest::discover(&args.paths));
+        let engine = load_rules(&args);
+        let found = found
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the input could not be listed")));
+        (engine, found)
+    });
+    let engine = engine?;
+    let discovery = common::discovered(&args.paths, args.quiet, found)?;
 
-    // Open the output before the run, so that a bad path fails at once.
+    // Open the output before the run, so that a bad path fails at once. Timeline rows are
+    // written whole (one `write_all` a finding); the buffer holds a few hundred of them.
+    const OUT_BUFFER: usize = 1 << 18;
     let out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(BufWriter::new(File::create(p).map_err(|e| {
-            Failure::failed(format!("cannot create {}: {e}", p.display()))
-        })?)),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        Some(p) => Box::new(BufWriter::with_capacity(
+            OUT_BUFFER,
+            File::create(p)
+                .map_err(|e| Failure::failed(format!("cannot create {}: {e}", p.display())))?,
+        )),
+        None => Box::new(BufWriter::with_capacity(
+            OUT_BUFFER,
+            std::io::stdout().lock(),
+        )),
     };
 
     // Sigma correlations run as an analyzer over the rules' findings; the findings of rules

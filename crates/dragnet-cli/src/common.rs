@@ -55,7 +55,17 @@ pub fn check_paths_exist(paths: &[PathBuf], what: &str) -> Result<(), Failure> {
 /// a readable format at all is a failure (exit 1).
 pub fn discover(paths: &[PathBuf], quiet: bool) -> Result<Discovery, Failure> {
     check_paths_exist(paths, "input")?;
-    let discovery = dragnet_ingest::discover(paths).map_err(|e| Failure::usage(e.to_string()))?;
+    discovered(paths, quiet, dragnet_ingest::discover(paths))
+}
+
+/// What [`discover`] says and checks about a discovery made elsewhere (on another thread,
+/// while the rules load).
+pub fn discovered(
+    paths: &[PathBuf],
+    quiet: bool,
+    found: std::io::Result<Discovery>,
+) -> Result<Discovery, Failure> {
+    let discovery = found.map_err(|e| Failure::usage(e.to_string()))?;
     if !quiet {
         for s in &discovery.skipped {
             eprintln!("skipped: {}: {}", s.path.display(), s.reason);

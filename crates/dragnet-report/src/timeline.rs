@@ -4,10 +4,12 @@
 //! Every writer takes the findings in the order given (the pipeline hands them over sorted by
 //! [`Finding::timeline_cmp`]).
 
-use dragnet_event::{Finding, Level};
+use dragnet_event::{Finding, Level, RuleMeta};
+use std::collections::hash_map::{Entry, HashMap};
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The timeline formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +71,7 @@ pub struct Writer<W: Write> {
 }
 
 enum Inner<W: Write> {
-    Jsonl(W),
+    Jsonl(W, Box<JsonlRows>),
     Csv(Box<csv::Writer<W>>),
     Table {
         w: W,
@@ -82,7 +84,7 @@ impl<W: Write> Writer<W> {
     /// A timeline in `format` to `w` (the CSV header is written here).
     pub fn new(w: W, format: Format, table: &TableOptions) -> io::Result<Self> {
         let inner = match format {
-            Format::Jsonl => Inner::Jsonl(w),
+            Format::Jsonl => Inner::Jsonl(w, Box::default()),
             Format::Csv => {
                 let mut out = csv::Writer::from_writer(w);
                 out.write_record(CSV_HEADER).map_err(io::Error::from)?;
@@ -100,10 +102,7 @@ impl<W: Write> Writer<W> {
     /// The next finding (the caller hands them over in timeline order).
     pub fn push(&mut self, f: &Finding) -> io::Result<()> {
         match &mut self.inner {
-            Inner::Jsonl(w) => {
-                serde_json::to_writer(&mut *w, f).map_err(io::Error::other)?;
-                w.write_all(b"\n")
-            }
+            Inner::Jsonl(w, rows) => w.write_all(rows.line(f).map_err(io::Error::other)?),
             Inner::Csv(out) => csv_row(out, f),
             Inner::Table { rows, .. } => {
                 rows.push((f.level, table_cells(f)));
@@ -115,10 +114,55 @@ impl<W: Write> Writer<W> {
     /// Write what is left (the table) and flush.
     pub fn finish(self) -> io::Result<()> {
         match self.inner {
-            Inner::Jsonl(mut w) => w.flush(),
+            Inner::Jsonl(mut w, _) => w.flush(),
             Inner::Csv(mut out) => out.flush(),
             Inner::Table { w, opts, rows } => table_out(w, &rows, &opts),
         }
+    }
+}
+
+/// JSONL rows made one at a time: a finding's line is put together in one buffer and written
+/// at once (not token by token through the writer), and each rule's metadata, the same in all
+/// of its findings and most of a line, is serialized once and copied in.
+#[derive(Default)]
+struct JsonlRows {
+    line: Vec<u8>,
+    /// By the rule's address; the `Arc` held keeps that address from being reused.
+    rules: HashMap<usize, (Arc<RuleMeta>, Box<[u8]>)>,
+}
+
+impl JsonlRows {
+    /// The line of `f` (with its newline): exactly what serde makes of a [`Finding`].
+    fn line(&mut self, f: &Finding) -> serde_json::Result<&[u8]> {
+        let rule = match self.rules.entry(Arc::as_ptr(&f.rule) as usize) {
+            Entry::Occupied(e) => &e.into_mut().1,
+            Entry::Vacant(e) => {
+                let json = serde_json::to_vec(&*f.rule)?.into_boxed_slice();
+                &e.insert((Arc::clone(&f.rule), json)).1
+            }
+        };
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(b"{\"time\":");
+        serde_json::to_writer(&mut *line, &f.time)?;
+        line.extend_from_slice(b",\"level\":");
+        serde_json::to_writer(&mut *line, &f.level)?;
+        line.extend_from_slice(b",\"host\":");
+        serde_json::to_writer(&mut *line, &f.host)?;
+        line.extend_from_slice(b",\"rule\":");
+        line.extend_from_slice(rule);
+        line.extend_from_slice(b",\"attack\":");
+        serde_json::to_writer(&mut *line, &f.attack)?;
+        line.extend_from_slice(b",\"source\":");
+        serde_json::to_writer(&mut *line, &f.source)?;
+        line.extend_from_slice(b",\"details\":");
+        serde_json::to_writer(&mut *line, &f.details)?;
+        if !f.events.is_empty() {
+            line.extend_from_slice(b",\"events\":");
+            serde_json::to_writer(&mut *line, &f.events)?;
+        }
+        line.extend_from_slice(b"}\n");
+        Ok(line)
     }
 }
 

@@ -144,6 +144,38 @@ fn csv_round_trips() {
 }
 
 #[test]
+fn jsonl_lines_are_what_serde_makes_of_a_finding() {
+    // The rows are put together field by field, each rule's metadata serialized once: they
+    // must be exactly serde's lines, with and without correlation events, for findings of one
+    // rule after another's and for a rule met again.
+    let mut findings = samples();
+    let mut correlated = findings[1].clone();
+    correlated.events = vec![findings[0].source.clone(), findings[2].source.clone()];
+    let mut rich = (*findings[0].rule).clone();
+    rich.status = "test".into();
+    rich.description = "Line one\nand \"two\"\u{1}".into();
+    rich.references = vec!["https://example.org/a?b=c&d".into()];
+    rich.falsepositives = vec!["Admins".into()];
+    rich.source = r"C:\rules\x.yml".into();
+    rich.kind = "sigma".into();
+    let mut other = findings[0].clone();
+    other.rule = Arc::new(rich);
+    other.events = vec![findings[1].source.clone()];
+    findings.extend([correlated, other, findings[0].clone()]);
+    let mut buf = Vec::new();
+    write_jsonl(&mut buf, &findings).unwrap();
+    let mut expected = Vec::new();
+    for f in &findings {
+        serde_json::to_writer(&mut expected, f).unwrap();
+        expected.push(b'\n');
+    }
+    assert_eq!(
+        String::from_utf8(buf).unwrap(),
+        String::from_utf8(expected).unwrap()
+    );
+}
+
+#[test]
 fn jsonl_lines_parse_back_with_the_contract_keys() {
     let findings = samples();
     let mut buf = Vec::new();
