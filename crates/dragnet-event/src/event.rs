@@ -217,7 +217,10 @@ impl Event {
         let n = name.as_bytes();
         self.fields
             .iter()
-            .find(|(k, _)| k.len() == n.len() && k.as_bytes().eq_ignore_ascii_case(n))
+            // Names are mostly spelled alike: a plain comparison before the caseless one.
+            .find(|(k, _)| {
+                k.len() == n.len() && (k.as_bytes() == n || k.as_bytes().eq_ignore_ascii_case(n))
+            })
             .map(|(_, v)| v)
     }
 

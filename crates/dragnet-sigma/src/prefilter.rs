@@ -261,8 +261,17 @@ const FEW_SCANS: usize = 4;
 /// byte lowercases ASCII letters and maps every other byte the same way on both sides.
 fn name_hash(name: &str) -> u64 {
     fn word(b: &[u8]) -> u64 {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
+        let w = match b.first_chunk::<8>() {
+            Some(w) => *w,
+            None => {
+                // Shorter than a word: zero-padded (a loop, not a call to copy).
+                let mut w = [0u8; 8];
+                for (d, s) in w.iter_mut().zip(b) {
+                    *d = *s;
+                }
+                w
+            }
+        };
         u64::from_le_bytes(w) | 0x2020_2020_2020_2020
     }
     let b = name.as_bytes();
@@ -579,7 +588,9 @@ impl Prefilter {
                     continue;
                 };
                 for &i in ids {
-                    if self.scans[i as usize].field.eq_ignore_ascii_case(name) {
+                    let field = &self.scans[i as usize].field;
+                    // Events mostly spell names as the rules do: a plain comparison first.
+                    if field == name || field.eq_ignore_ascii_case(name) {
                         self.scan_value(i, v, ctx, marks);
                     }
                 }
