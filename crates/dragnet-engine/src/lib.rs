@@ -184,8 +184,10 @@ pub struct HuntResult {
 /// analyzers' output alike, merged into one timeline.
 ///
 /// Analyzers that want raw events ([`Analyzer::wants_events`]) are fed every event on the
-/// reading threads (in batches, behind a lock taken once a batch; in file order within a file,
-/// files interleaved), then the timeline of findings like the others.
+/// reading threads (behind a lock, taken once an event, or once a batch of a big file's events
+/// shared out over the pool; in file order within a file, files interleaved), then the
+/// timeline of findings like the others. An event is detected on and observed right after it
+/// is read, while it is still in the cache.
 pub fn hunt(
     discovery: &Discovery,
     detectors: Vec<std::sync::Arc<dyn Detector>>,
@@ -223,7 +225,7 @@ pub fn hunt(
                     d.detect(event, scratch);
                 }
             }
-            // One lock a batch, not an event: threads do not queue behind each other.
+            // One lock for the events handed over together (one, or a batch of a big file's).
             for a in &event_analyzers {
                 let mut a = a.lock().unwrap_or_else(|p| p.into_inner());
                 for event in events {
@@ -248,11 +250,6 @@ pub fn hunt(
             }
         },
         Some(&|_: &mut (), ()| {}),
-        if event_analyzers.is_empty() {
-            1
-        } else {
-            FILE_BATCH
-        },
     );
 
     let mut totals = Totals::default();
@@ -382,10 +379,10 @@ pub(crate) struct ReadAll<'a, S> {
     pub errors: ReadErrors,
 }
 
-/// Read every file on a pool of `cfg.threads` threads, largest first, calling `on_events` for
-/// each batch of events (in file order; `file_batch` events a batch when a file is read on
-/// one thread, 1 = each event as it comes, without holding it) with that file's state (made
-/// by `new_state`) and a scratch buffer.
+/// Read every file on a pool of `cfg.threads` threads, largest first, calling `on_events` with
+/// that file's state (made by `new_state`) and a scratch buffer: for each event as it comes
+/// (in file order, while it is still in the cache; nothing is held), or for each batch of a
+/// big file's events shared out over the pool.
 pub(crate) fn read_all<'a, S, N, F>(
     files: &'a [InputFile],
     cfg: &HuntConfig,
@@ -393,7 +390,6 @@ pub(crate) fn read_all<'a, S, N, F>(
     new_state: N,
     on_events: F,
     merge: Option<&Merge<'_, S>>,
-    file_batch: usize,
 ) -> ReadAll<'a, S>
 where
     S: Send,
@@ -433,14 +429,13 @@ where
         };
         let mut state = new_state();
         let mut scratch: Vec<Finding> = Vec::new();
-        let mut batcher = Batcher::new(file_batch);
         let mut unreported: u64 = 0;
         let summary = dragnet_ingest::read_file_with(
             file,
             &opts,
             &cfg.mail,
             &mut |event: Event| {
-                batcher.push(event, &mut state, &mut scratch, &on_events);
+                on_events(&mut state, &mut scratch, std::slice::from_ref(&event));
                 unreported += 1;
                 if unreported >= PROGRESS_EVERY {
                     progress.add_records(unreported, 0);
@@ -454,7 +449,6 @@ where
                     .keep(err, max_errors)
             },
         );
-        batcher.finish(&mut state, &mut scratch, &on_events);
         progress.add_records(unreported, summary.bytes);
         progress.file_done(Path::new(&file.path), summary.records, summary.bytes);
         *slots[idx].lock().unwrap_or_else(|p| p.into_inner()) = Some((summary, state));
@@ -476,7 +470,6 @@ where
                     errors: &errors,
                     max_errors,
                     slot: &slots[idx],
-                    file_batch,
                 };
                 match dragnet_ingest::LineParser::for_file(&files[idx]) {
                     Some(parser) => solo.read_chunked(&parser),
@@ -529,10 +522,6 @@ pub(crate) type Merge<'m, S> = dyn Fn(&mut S, S) + Sync + 'm;
 /// Events a batch of the big file holds.
 const BATCH: usize = 1024;
 
-/// Events handed on together when a file is read on one thread and analyzers want events
-/// (their lock is taken once a batch, not once an event).
-const FILE_BATCH: usize = 64;
-
 /// One big file read alone (see [`read_all`]): what its two ways of reading share.
 struct Solo<'a, S, N, F> {
     file: &'a InputFile,
@@ -544,47 +533,6 @@ struct Solo<'a, S, N, F> {
     errors: &'a Mutex<ReadErrors>,
     max_errors: usize,
     slot: &'a Mutex<Option<(FileSummary, S)>>,
-    file_batch: usize,
-}
-
-/// Hands events on as they come (`size` <= 1: nothing is held) or in batches of `size`.
-struct Batcher {
-    size: usize,
-    events: Vec<Event>,
-}
-
-impl Batcher {
-    fn new(size: usize) -> Batcher {
-        Batcher {
-            size,
-            events: Vec::with_capacity(if size > 1 { size } else { 0 }),
-        }
-    }
-
-    fn push<S, F>(&mut self, event: Event, state: &mut S, scratch: &mut Vec<Finding>, f: &F)
-    where
-        F: Fn(&mut S, &mut Vec<Finding>, &[Event]),
-    {
-        if self.size <= 1 {
-            f(state, scratch, std::slice::from_ref(&event));
-            return;
-        }
-        self.events.push(event);
-        if self.events.len() >= self.size {
-            f(state, scratch, &self.events);
-            self.events.clear();
-        }
-    }
-
-    fn finish<S, F>(&mut self, state: &mut S, scratch: &mut Vec<Finding>, f: &F)
-    where
-        F: Fn(&mut S, &mut Vec<Finding>, &[Event]),
-    {
-        if !self.events.is_empty() {
-            f(state, scratch, &self.events);
-            self.events.clear();
-        }
-    }
 }
 
 /// Run `work(item)` on the pool, or right here when `limit` items are already in flight (so
@@ -698,13 +646,11 @@ where
         let process = |chunk: dragnet_ingest::LineChunk| {
             let mut state = (self.new_state)();
             let mut scratch = Vec::new();
-            let mut batcher = Batcher::new(self.file_batch);
             let (n, errs) = parser.parse(
                 &chunk,
-                &mut |e| batcher.push(e, &mut state, &mut scratch, self.on_events),
+                &mut |e| (self.on_events)(&mut state, &mut scratch, std::slice::from_ref(&e)),
                 &mut |line, e| keep_error(line, e),
             );
-            batcher.finish(&mut state, &mut scratch, self.on_events);
             drop(chunk);
             records.fetch_add(n, Ordering::Relaxed);
             parse_errors.fetch_add(errs, Ordering::Relaxed);

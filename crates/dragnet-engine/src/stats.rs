@@ -109,7 +109,6 @@ pub fn stats(discovery: &Discovery, cfg: &HuntConfig, progress: &dyn Progress) -
                 }
             }
         }),
-        1,
     );
 
     let mut totals = Totals::default();

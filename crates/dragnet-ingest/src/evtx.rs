@@ -1,9 +1,10 @@
 //! EVTX -> [`Event`]: where an EVTX record becomes an event.
 //!
 //! The `evtx` crate walks the file chunk by chunk (on its worker threads when
-//! [`ReadOptions::threads`] allows) and renders each record to JSON; [`record_to_event`] turns
-//! that JSON into an [`Event`] on the same worker thread, with the field model of
-//! `windows.rs`. Damage is reported and skipped:
+//! [`ReadOptions::threads`] allows) and renders each record to JSON; [`json_to_event`] turns
+//! that JSON into an [`Event`] with the field model of `windows.rs`: on the same worker thread
+//! when there are workers, else as the record is handed over (so that the event is still in
+//! the cache when it is detected on). Damage is reported and skipped:
 //! - a chunk that cannot be parsed (bad magic, bad string table...): `chunk N`;
 //! - a record that cannot be read or rendered: `record ID` (or `chunk N, offset X`);
 //! - a chunk whose CRC32 does not match: reported once (`chunk N`), and its records are still
@@ -23,7 +24,10 @@ use crate::node::Node;
 use crate::{error_chain, panic_text, provenance_path, InputFile, ReadError, ReadOptions};
 use dragnet_event::{Event, Provenance, SourceFormat, Timestamp};
 use evtx::err::EvtxError;
-use evtx::{ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings};
+use evtx::{
+    ChunkFlags, EvtxChunk, EvtxChunkData, EvtxParser, EvtxRecord, ParserSettings,
+    SerializedEvtxRecord,
+};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -41,7 +45,14 @@ const MAX_GZIP_EVTX: u64 = 1 << 30;
 struct Rendered {
     /// The first record read from a chunk carries the chunk's checksum problem, if any.
     chunk_note: Option<ChunkNote>,
-    event: Result<Event, (u64, String)>,
+    record: Result<Converted, (u64, String)>,
+}
+
+/// A record as the parser hands it over: already an event when the parser's own workers
+/// converted it, or its JSON, turned into an event by the thread that takes it.
+enum Converted {
+    Event(Event),
+    Json(SerializedEvtxRecord<Vec<u8>>),
 }
 
 /// A problem with a whole chunk, found while reading its first record.
@@ -81,7 +92,15 @@ pub(crate) fn read_evtx(
         match catch_unwind(|| EvtxParser::from_buffer(data)) {
             Ok(Ok(parser)) => {
                 let parser = parser.with_configuration(settings.clone());
-                let listed = run(parser, &path, &file.path, Some(chunks), sink, on_error);
+                let listed = run(
+                    parser,
+                    threads,
+                    &path,
+                    &file.path,
+                    Some(chunks),
+                    sink,
+                    on_error,
+                );
                 check_chunk_count(listed, bytes, tail.is_some(), &file.path, on_error);
             }
             Ok(Err(e)) => {
@@ -110,7 +129,7 @@ pub(crate) fn read_evtx(
     match catch_unwind(AssertUnwindSafe(|| EvtxParser::from_read_seek(f))) {
         Ok(Ok(parser)) => {
             let parser = parser.with_configuration(settings.clone());
-            let listed = run(parser, &path, &file.path, None, sink, on_error);
+            let listed = run(parser, threads, &path, &file.path, None, sink, on_error);
             let tail = partial_chunk_position(size).is_some();
             check_chunk_count(listed, size, tail, &file.path, on_error);
         }
@@ -177,6 +196,7 @@ fn decompress(file: &InputFile) -> Result<Vec<u8>, String> {
 /// Pull every record through the parser, converting on its workers, reporting damage.
 fn run<T: Read + Seek>(
     mut parser: EvtxParser<T>,
+    parser_threads: usize,
     path: &Arc<str>,
     file_path: &Path,
     mut chunks: Option<ChunkTable>,
@@ -186,6 +206,11 @@ fn run<T: Read + Seek>(
     let report = |location: String, reason: String| ReadError::new(file_path, location, reason);
     let header_chunks = u64::from(parser.header().chunk_count);
     let worker_path = Arc::clone(path);
+    // The parser renders a whole chunk's records before the first is handed over. With worker
+    // threads, they also make the events (in parallel). On one thread, the events are made
+    // here as they are taken: an event then goes to detection while it is still in the cache,
+    // not after the hundreds of others of its chunk.
+    let on_workers = parser_threads > 1;
     // Cloned per chunk by the parser, so `first` is true for the first record of each chunk.
     let mut first = true;
     let convert = move |record: Result<EvtxRecord<'_>, EvtxError>| -> Result<Rendered, EvtxError> {
@@ -195,10 +220,14 @@ fn run<T: Read + Seek>(
         } else {
             None
         };
-        Ok(Rendered {
-            chunk_note,
-            event: record_to_event(record, &worker_path),
-        })
+        let id = record.event_record_id;
+        let rendered = record.into_json_bytes().map_err(|e| (id, evtx_reason(&e)));
+        let record = match rendered {
+            Ok(json) if on_workers => json_to_event(&json, &worker_path).map(Converted::Event),
+            Ok(json) => Ok(Converted::Json(json)),
+            Err(e) => Err(e),
+        };
+        Ok(Rendered { chunk_note, record })
     };
     let mut records = parser.serialized_records(convert);
     loop {
@@ -217,7 +246,12 @@ fn run<T: Read + Seek>(
                     let location = table.locate(note.first_record_id, note.last_record_id);
                     on_error(report(location, note.problem));
                 }
-                match rendered.event {
+                let event = match rendered.record {
+                    Ok(Converted::Event(event)) => Ok(event),
+                    Ok(Converted::Json(json)) => json_to_event(&json, path),
+                    Err(e) => Err(e),
+                };
+                match event {
                     Ok(event) => sink(event),
                     Err((id, reason)) => on_error(report(format!("record {id}"), reason)),
                 }
@@ -280,13 +314,22 @@ fn panic_reason(payload: &(dyn std::any::Any + Send)) -> String {
     )
 }
 
-/// One record -> one event (runs on the parser's worker threads).
+/// One record -> one event.
 fn record_to_event(record: EvtxRecord<'_>, path: &Arc<str>) -> Result<Event, (u64, String)> {
     let id = record.event_record_id;
-    let header_time = record.timestamp;
     let rendered = record
         .into_json_bytes()
         .map_err(|e| (id, evtx_reason(&e)))?;
+    json_to_event(&rendered, path)
+}
+
+/// A record rendered to JSON -> one event.
+fn json_to_event(
+    rendered: &SerializedEvtxRecord<Vec<u8>>,
+    path: &Arc<str>,
+) -> Result<Event, (u64, String)> {
+    let id = rendered.event_record_id;
+    let header_time = rendered.timestamp;
     let json = Node::parse(&rendered.data)
         .map_err(|e| (id, format!("rendered record is not valid JSON: {e}")))?;
     let mut event = Event::new(Provenance {
