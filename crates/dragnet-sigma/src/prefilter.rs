@@ -6,6 +6,10 @@
 //! marks the atoms present; only the rules with a marked atom (plus the rules for which no
 //! necessary literal exists) are evaluated. A rule that passes the prefilter is evaluated in
 //! full, so results are identical to evaluating every rule (a test checks this on corpora).
+//!
+//! Logs repeat their values (images, providers, accounts, hashes): what a field's automaton
+//! found in a value is remembered per thread (`Memo`, bounded), and the same value met again
+//! is neither lowercased nor scanned.
 
 use crate::condition::Cond;
 use crate::matcher::EvalCtx;
