@@ -141,25 +141,27 @@ impl JsonlRows {
                 &e.insert((Arc::clone(&f.rule), json)).1
             }
         };
+        /// `"key":` then the value's JSON (`key` holds the comma before it and the quotes).
+        fn put<T: serde::Serialize + ?Sized>(
+            line: &mut Vec<u8>,
+            key: &[u8],
+            value: &T,
+        ) -> serde_json::Result<()> {
+            line.extend_from_slice(key);
+            serde_json::to_writer(line, value)
+        }
         let line = &mut self.line;
         line.clear();
-        line.extend_from_slice(b"{\"time\":");
-        serde_json::to_writer(&mut *line, &f.time)?;
-        line.extend_from_slice(b",\"level\":");
-        serde_json::to_writer(&mut *line, &f.level)?;
-        line.extend_from_slice(b",\"host\":");
-        serde_json::to_writer(&mut *line, &f.host)?;
+        put(line, b"{\"time\":", &f.time)?;
+        put(line, b",\"level\":", &f.level)?;
+        put(line, b",\"host\":", &f.host)?;
         line.extend_from_slice(b",\"rule\":");
         line.extend_from_slice(rule);
-        line.extend_from_slice(b",\"attack\":");
-        serde_json::to_writer(&mut *line, &f.attack)?;
-        line.extend_from_slice(b",\"source\":");
-        serde_json::to_writer(&mut *line, &f.source)?;
-        line.extend_from_slice(b",\"details\":");
-        serde_json::to_writer(&mut *line, &f.details)?;
+        put(line, b",\"attack\":", &f.attack)?;
+        put(line, b",\"source\":", &f.source)?;
+        put(line, b",\"details\":", &f.details)?;
         if !f.events.is_empty() {
-            line.extend_from_slice(b",\"events\":");
-            serde_json::to_writer(&mut *line, &f.events)?;
+            put(line, b",\"events\":", &f.events)?;
         }
         line.extend_from_slice(b"}\n");
         Ok(line)
