@@ -623,8 +623,8 @@ where
 
     /// A big JSON lines file: this thread only cuts it into chunks of lines; each chunk is parsed,
     /// run through `on_events` and freed on one pool thread (parsing is most of the cost of such
-    /// a file, and memory stays with the thread that allocated it). Events are handed on as they
-    /// are parsed (in small batches when analyzers want them), not held for the whole chunk.
+    /// a file, and memory stays with the thread that allocated it). Events are handed on one at a
+    /// time as they are parsed, not held for the whole chunk.
     fn read_chunked(&self, parser: &dragnet_ingest::LineParser) {
         let shared = Mutex::new((self.new_state)());
         let in_flight = AtomicUsize::new(0);
