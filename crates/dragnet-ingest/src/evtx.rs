@@ -220,9 +220,7 @@ fn run<T: Read + Seek>(
         } else {
             None
         };
-        let id = record.event_record_id;
-        let rendered = record.into_json_bytes().map_err(|e| (id, evtx_reason(&e)));
-        let record = match rendered {
+        let record = match render(record) {
             Ok(json) if on_workers => json_to_event(&json, &worker_path).map(Converted::Event),
             Ok(json) => Ok(Converted::Json(json)),
             Err(e) => Err(e),
@@ -316,11 +314,13 @@ fn panic_reason(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// One record -> one event.
 fn record_to_event(record: EvtxRecord<'_>, path: &Arc<str>) -> Result<Event, (u64, String)> {
+    json_to_event(&render(record)?, path)
+}
+
+/// One record rendered to JSON (errors name its record id).
+fn render(record: EvtxRecord<'_>) -> Result<SerializedEvtxRecord<Vec<u8>>, (u64, String)> {
     let id = record.event_record_id;
-    let rendered = record
-        .into_json_bytes()
-        .map_err(|e| (id, evtx_reason(&e)))?;
-    json_to_event(&rendered, path)
+    record.into_json_bytes().map_err(|e| (id, evtx_reason(&e)))
 }
 
 /// A record rendered to JSON -> one event.

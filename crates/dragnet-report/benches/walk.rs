@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dragnet_event::{Finding, Level, Provenance, RuleMeta, SourceFormat, Timestamp};
-use dragnet_incident::Stitcher;
+use dragnet_incident::{build_report, Stitcher};
 use dragnet_report::timeline::{self, Format, TableOptions};
 use dragnet_report::Digest;
 use std::hint::black_box;
@@ -99,11 +99,11 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("stitcher_push_and_finish", |b| {
         b.iter(|| {
-            let mut s = Stitcher::new(None);
-            for f in &all {
-                s.push(f);
-            }
-            black_box(s.finish(&Default::default()).incidents.len())
+            black_box(
+                build_report(&all, None, &Default::default())
+                    .incidents
+                    .len(),
+            )
         })
     });
     g.bench_function("digest_push", |b| {

@@ -674,32 +674,33 @@ impl Prefilter {
             ..
         } = &mut *marks;
         let scan = &self.scans[i as usize];
-        let scan_into = |found: &mut Vec<u32>| {
-            found.clear();
-            let mut push = |cl| found.push(cl);
-            if fold {
-                ctx.with_folded(text, |f| self.scan_text(scan, f, &mut push));
-            } else {
-                self.scan_text(scan, text, &mut push);
+        // The slot this value may be remembered in (long values are not remembered).
+        let slot = (text.len() <= MEMO_MAX_TEXT).then(|| {
+            if memo.slots.is_empty() {
+                memo.slots.resize_with(MEMO_SLOTS, MemoSlot::default);
             }
-        };
-        if text.len() > MEMO_MAX_TEXT {
-            scan_into(found);
-            for &cl in found.iter() {
-                self.mark(clauses, touched, cl);
+            let hash = value_hash(text.as_bytes())
+                ^ self.id.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                ^ u64::from(i).rotate_left(40);
+            (&mut memo.slots[(hash as usize) & (MEMO_SLOTS - 1)], hash)
+        });
+        if let Some((slot, hash)) = &slot {
+            if slot.hash == *hash && slot.owner == self.id && slot.scan == i && slot.text == text {
+                for &cl in &slot.clauses {
+                    self.mark(clauses, touched, cl);
+                }
+                return;
             }
-            return;
         }
-        if memo.slots.is_empty() {
-            memo.slots.resize_with(MEMO_SLOTS, MemoSlot::default);
+        found.clear();
+        let mut push = |cl| found.push(cl);
+        if fold {
+            ctx.with_folded(text, |f| self.scan_text(scan, f, &mut push));
+        } else {
+            self.scan_text(scan, text, &mut push);
         }
-        let hash = value_hash(text.as_bytes())
-            ^ self.id.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-            ^ u64::from(i).rotate_left(40);
-        let slot = &mut memo.slots[(hash as usize) & (MEMO_SLOTS - 1)];
-        let hit = slot.hash == hash && slot.owner == self.id && slot.scan == i && slot.text == text;
-        if !hit {
-            scan_into(found);
+        if let Some((slot, hash)) = slot {
+            // Remembered when it fits; otherwise the slot is emptied (its old value evicted).
             slot.owner = 0;
             slot.clauses.clear();
             if found.len() <= MEMO_MAX_CLAUSES {
@@ -709,14 +710,9 @@ impl Prefilter {
                 slot.text.clear();
                 slot.text.push_str(text);
                 slot.clauses.extend_from_slice(found);
-            } else {
-                for &cl in found.iter() {
-                    self.mark(clauses, touched, cl);
-                }
-                return;
             }
         }
-        for &cl in &slot.clauses {
+        for &cl in found.iter() {
             self.mark(clauses, touched, cl);
         }
     }
