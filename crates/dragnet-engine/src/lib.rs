@@ -199,7 +199,27 @@ pub fn hunt(
     let min_level = cfg.min_level;
     let hidden = &cfg.hidden_rules;
     let keep = |f: &Finding| f.level >= min_level && !hidden.contains(&f.rule.id);
-    let filter_early = analyzers.is_empty();
+    // When every analyzer that reads findings reads only some rules' (correlations), those
+    // findings are set aside in a spool of their own as they are found, and the analyzers
+    // walk that one: the others' findings are walked once, for the output. Per analyzer: the
+    // rules it reads (`None`: it reads no findings).
+    let reads_all = analyzers
+        .iter()
+        .any(|a| a.wants_findings() && a.finding_rules().is_none());
+    let aside_rules: Option<HashSet<String>> =
+        (!reads_all && analyzers.iter().any(|a| a.wants_findings())).then(|| {
+            analyzers
+                .iter()
+                .filter(|a| a.wants_findings())
+                .flat_map(|a| a.finding_rules().unwrap_or_default())
+                .collect()
+        });
+    let aside = aside_rules
+        .as_ref()
+        .map(|_| Mutex::new(Spool::new(cfg.findings_budget / 4)));
+    // Unless an analyzer reads every finding, those that are not reported never reach the
+    // main spool.
+    let filter_early = !reads_all;
     // Analyzers that want raw events (network analytics) see them on the reading threads,
     // one at a time behind a lock: in file order within a file, files interleaved (not in
     // global time order; such analyzers order what they keep themselves).
@@ -208,7 +228,6 @@ pub fn hunt(
         analyzers = rest;
         wanting.into_iter().map(Mutex::new).collect()
     };
-    let filter_early = filter_early && event_analyzers.is_empty();
     let spool = Mutex::new(Spool::new(cfg.findings_budget));
     // Findings that pass the filters, by level, counted as they are found.
     let kept_by_level: [AtomicU64; 5] = Default::default();
@@ -230,6 +249,19 @@ pub fn hunt(
                 let mut a = a.lock().unwrap_or_else(|p| p.into_inner());
                 for event in events {
                     a.observe_event(event, scratch);
+                }
+            }
+            if let (Some(rules), Some(aside)) = (&aside_rules, &aside) {
+                let mut picked: Vec<Finding> = scratch
+                    .iter()
+                    .filter(|f| rules.contains(f.rule.id.as_str()))
+                    .cloned()
+                    .collect();
+                if !picked.is_empty() {
+                    aside
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push_all(&mut picked);
                 }
             }
             if filter_early {
@@ -264,6 +296,7 @@ pub fn hunt(
         release();
     }
     let spooled = spool.into_inner().unwrap_or_else(|p| p.into_inner()).seal();
+    let aside = aside.map(|a| a.into_inner().unwrap_or_else(|p| p.into_inner()).seal());
     // The event analyzers then go on like the others (they see the findings too).
     analyzers.splice(
         0..0,
@@ -285,12 +318,25 @@ pub fn hunt(
     if !analyzers.is_empty() {
         let mut found: Vec<Vec<Finding>> = analyzers.iter().map(|_| Vec::new()).collect();
         let mut peaks: Vec<usize> = analyzers.iter().map(|a| a.state_bytes()).collect();
-        let reads: Vec<bool> = analyzers.iter().map(|a| a.wants_findings()).collect();
-        if reads.contains(&true) {
+        // Per analyzer, whether it reads a finding (of this rule).
+        let reads: Vec<Option<Option<HashSet<String>>>> = analyzers
+            .iter()
+            .map(|a| {
+                a.wants_findings()
+                    .then(|| a.finding_rules().map(|r| r.into_iter().collect()))
+            })
+            .collect();
+        let reads_finding = |r: &Option<Option<HashSet<String>>>, f: &Finding| match r {
+            None => false,
+            Some(None) => true,
+            Some(Some(rules)) => rules.contains(&f.rule.id),
+        };
+        if reads.iter().any(Option::is_some) {
             let mut seen = 0usize;
-            spooled.for_each(&mut |f| {
+            // The findings set aside for them, else every finding.
+            aside.as_ref().unwrap_or(&spooled).for_each(&mut |f| {
                 let each = analyzers.iter_mut().zip(found.iter_mut()).zip(&reads);
-                for ((a, out), _) in each.filter(|(_, reads)| **reads) {
+                for ((a, out), _) in each.filter(|(_, r)| reads_finding(r, &f)) {
                     a.observe_finding(&f, out);
                 }
                 if seen.is_multiple_of(1024) {
@@ -313,7 +359,10 @@ pub fn hunt(
             *findings_by_level.entry(f.level).or_insert(0) += 1;
         }
     }
-    let spool_stats = spooled.stats();
+    let mut spool_stats = spooled.stats();
+    if let Some(a) = &aside {
+        spool_stats.add(&a.stats());
+    }
     let kept: u64 = findings_by_level.values().sum();
     let findings = Findings::new(spooled, extra, min_level, hidden.clone(), kept);
 

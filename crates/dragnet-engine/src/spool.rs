@@ -39,6 +39,17 @@ pub struct SpoolStats {
     pub lost: u64,
 }
 
+impl SpoolStats {
+    /// Count another spool's figures in.
+    pub fn add(&mut self, other: &SpoolStats) {
+        self.runs += other.runs;
+        self.spilled += other.spilled;
+        self.bytes += other.bytes;
+        self.kept_in_memory += other.kept_in_memory;
+        self.lost += other.lost;
+    }
+}
+
 /// Approximate heap bytes a finding holds (what the budget counts): the struct, its strings,
 /// and the details map (a B-tree node, then each key and value).
 fn finding_bytes(f: &Finding) -> usize {

@@ -130,15 +130,23 @@ struct CountingAnalyzer {
     seen: u64,
     last: Option<Finding>,
     rule: Arc<RuleMeta>,
+    /// The rules whose findings it reads (`None`: all); it checks that it gets no others.
+    only: Option<Vec<String>>,
 }
 
 impl Analyzer for CountingAnalyzer {
     fn name(&self) -> &str {
         "counting"
     }
+    fn finding_rules(&self) -> Option<Vec<String>> {
+        self.only.clone()
+    }
     fn observe_finding(&mut self, finding: &Finding, _out: &mut Vec<Finding>) {
         if let Some(prev) = &self.last {
             assert!(prev.timeline_cmp(finding).is_le(), "fed out of order");
+        }
+        if let Some(only) = &self.only {
+            assert!(only.contains(&finding.rule.id), "fed {}", finding.rule.id);
         }
         self.seen += 1;
         self.last = Some(finding.clone());
@@ -306,6 +314,7 @@ fn analyzers_see_the_timeline_and_their_findings_are_merged() {
             kind: "counting".into(),
             ..Default::default()
         }),
+        only: None,
     };
     let r = hunt(
         &disc,
@@ -328,16 +337,72 @@ fn analyzers_see_the_timeline_and_their_findings_are_merged() {
 }
 
 fn counting() -> Box<dyn Analyzer> {
+    counting_only("count", None)
+}
+
+fn counting_only(id: &str, only: Option<&[&str]>) -> Box<dyn Analyzer> {
     Box::new(CountingAnalyzer {
         seen: 0,
         last: None,
         rule: Arc::new(RuleMeta {
-            id: "count".into(),
+            id: id.into(),
             title: "Count".into(),
             author: "tests".into(),
             ..Default::default()
         }),
+        only: only.map(|o| o.iter().map(|s| s.to_string()).collect()),
     })
+}
+
+/// An analyzer that reads only some rules' findings (correlations) gets all of those, in
+/// order, hidden or below the level, and no other; the output is what it is when every
+/// finding is walked, whether or not another analyzer reads everything.
+#[test]
+fn analyzers_that_read_some_rules_get_all_of_those_and_no_other() {
+    let (dir, _pa, _pb) = sample_dir();
+    let disc = discover(&dir);
+    let det: Arc<dyn Detector> = Arc::new(TestDetector::new());
+    let network = ["test-network"];
+    let count_of = |r: &Gathered, id: &str| {
+        r.findings
+            .iter()
+            .find(|f| f.rule.id == id)
+            .map(|f| f.details["count"].clone())
+    };
+    for threads in [1, 2] {
+        // Below the level and hidden: still read, never reported.
+        let mut c = cfg(threads, Level::High);
+        c.hidden_rules.insert("test-network".into());
+        let r = hunt(
+            &disc,
+            vec![det.clone()],
+            vec![counting_only("count-net", Some(&network))],
+            &c,
+            &NoProgress,
+        );
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.rule.id.as_str()).collect();
+        assert_eq!(
+            ids.iter()
+                .filter(|i| **i == "test-process-creation")
+                .count(),
+            3,
+            "{ids:?}"
+        );
+        assert!(!ids.contains(&"test-network"), "{ids:?}");
+        assert_eq!(count_of(&r, "count-net"), Some(1.into()));
+
+        // Beside an analyzer that reads everything.
+        let r = hunt(
+            &disc,
+            vec![det.clone()],
+            vec![counting_only("count-net", Some(&network)), counting()],
+            &cfg(threads, Level::Informational),
+            &NoProgress,
+        );
+        assert_eq!(count_of(&r, "count-net"), Some(1.into()));
+        assert_eq!(count_of(&r, "count"), Some(4.into()));
+        assert_eq!(r.findings.len(), 6);
+    }
 }
 
 #[test]

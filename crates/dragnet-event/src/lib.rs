@@ -53,6 +53,13 @@ pub trait Analyzer: Send {
     fn wants_findings(&self) -> bool {
         true
     }
+    /// The rules (by id) whose findings this analyzer reads, when it reads only those:
+    /// [`Analyzer::observe_finding`] is then called with their findings alone, in the same
+    /// order, and a hunt can set them aside as they are found instead of walking every
+    /// finding again. `None` (the default): every finding.
+    fn finding_rules(&self) -> Option<Vec<String>> {
+        None
+    }
     /// One finding of the stateless stage, in time order.
     fn observe_finding(&mut self, _finding: &Finding, _out: &mut Vec<Finding>) {}
     /// End of input: emit whatever is still pending.

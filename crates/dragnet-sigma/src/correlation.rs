@@ -508,6 +508,10 @@ impl Analyzer for Correlator {
     fn name(&self) -> &str {
         "correlation"
     }
+    /// Findings of other rules are of no use to any correlation (they are ignored).
+    fn finding_rules(&self) -> Option<Vec<String>> {
+        Some(self.by_rule.keys().cloned().collect())
+    }
     fn observe_finding(&mut self, finding: &Finding, out: &mut Vec<Finding>) {
         self.feed(finding, out, 0);
     }

@@ -4,7 +4,7 @@
 use crate::logsource::{LogsourceMap, Route, Routing};
 use crate::matcher::EvalCtx;
 use crate::modifiers::Placeholders;
-use crate::prefilter::{necessary_atoms, Clauses, Marks, Prefilter};
+use crate::prefilter::{necessary_atoms, AutomataCache, Clauses, Marks, Prefilter};
 use crate::rule::{parse_document, CorrelationRule, Detection, FilterRule, RuleDoc, SigmaRule};
 use crate::yaml::{parse_documents, Node, NodeKind};
 use crate::RuleError;
@@ -91,7 +91,7 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new(engine_rules: &[CompiledRule], refs: Vec<RouteRef>) -> Bucket {
+    fn new(engine_rules: &[CompiledRule], refs: Vec<RouteRef>, cache: &AutomataCache) -> Bucket {
         let atoms: Vec<Option<Clauses>> = refs
             .iter()
             .map(|rr| {
@@ -104,7 +104,7 @@ impl Bucket {
                 necessary_atoms(&cr.rule.detection, fieldmap)
             })
             .collect();
-        let prefilter = Prefilter::build(&atoms);
+        let prefilter = Prefilter::build_with(&atoms, cache);
         Bucket { refs, prefilter }
     }
 }
@@ -550,25 +550,28 @@ impl Engine {
                 }
             }
         }
-        // Buckets (with their automata) build independently: in parallel.
+        // Buckets (with their automata) build independently: in parallel, each automaton once.
         let rules = &self.rules;
+        let cache = AutomataCache::default();
+        let cache = &cache;
         let built: Vec<(String, ChannelIndex)> = raw
             .into_par_iter()
             .map(|(ch, (by_eid, any))| {
                 let mut idx = ChannelIndex::default();
                 let buckets: Vec<(i64, Bucket)> = by_eid
                     .into_par_iter()
-                    .map(|(eid, refs)| (eid, Bucket::new(rules, refs)))
+                    .map(|(eid, refs)| (eid, Bucket::new(rules, refs, cache)))
                     .collect();
                 idx.by_event_id.extend(buckets);
                 if !any.is_empty() {
-                    idx.any = Some(Bucket::new(rules, any));
+                    idx.any = Some(Bucket::new(rules, any, cache));
                 }
                 (ch, idx)
             })
             .collect();
         self.by_channel.extend(built);
-        self.any_windows = (!any_windows.is_empty()).then(|| Bucket::new(&self.rules, any_windows));
+        self.any_windows =
+            (!any_windows.is_empty()).then(|| Bucket::new(&self.rules, any_windows, cache));
     }
 
     fn channel_index(&self, channel: &str) -> Option<&ChannelIndex> {

@@ -143,8 +143,12 @@ pub struct EvalCtx<'e> {
     folded: RefCell<Folded>,
 }
 
+/// A span's start for a value that is its own lowercase form.
+const LOWERCASE: usize = usize::MAX;
+
 /// Lowercased field values of one event, all in one text buffer: `spans` maps a value (by
-/// address: values are not moved while the event is borrowed) to its range in `text`. The
+/// address: values are not moved while the event is borrowed) to its range in `text`, or to
+/// [`LOWERCASE`]. The
 /// buffers go back to a per-thread pool when the context is dropped, so that the per-event
 /// path does not allocate once they have grown.
 #[derive(Default)]
@@ -229,10 +233,9 @@ impl<'e> EvalCtx<'e> {
     }
 
     /// Call `f` with the lowercased form of `s` (computed once per distinct value per event).
+    /// A value is looked up (by address) before it is looked at: rules test the same values
+    /// over and over, and a long one is read once an event.
     pub(crate) fn with_folded<R>(&self, s: &str, f: impl FnOnce(&str) -> R) -> R {
-        if !s.bytes().any(|b| b.is_ascii_uppercase()) && s.is_ascii() {
-            return f(s);
-        }
         let key = s as *const str;
         let span = {
             let cache = self.folded.borrow();
@@ -246,6 +249,12 @@ impl<'e> EvalCtx<'e> {
             Some(span) => span,
             None => {
                 let mut cache = self.folded.borrow_mut();
+                if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+                    // Already lowercase: remembered as such.
+                    cache.spans.push((key, LOWERCASE, 0));
+                    drop(cache);
+                    return f(s);
+                }
                 let a = cache.text.len();
                 if s.is_ascii() {
                     cache.text.push_str(s);
@@ -258,6 +267,9 @@ impl<'e> EvalCtx<'e> {
                 (a, b)
             }
         };
+        if a == LOWERCASE {
+            return f(s);
+        }
         let cache = self.folded.borrow();
         f(&cache.text[a..b])
     }

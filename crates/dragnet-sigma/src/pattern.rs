@@ -173,55 +173,113 @@ impl TextPattern {
     }
 }
 
-/// Glob matching over tokens in O(len(s) * tokens) worst case (no backtracking blow-up): the
-/// classic greedy algorithm with one remembered star position.
+/// Glob matching over tokens, without allocating. Literals and `*` only (the common case):
+/// linear, each literal found leftmost after the one before. With `?`: the classic greedy
+/// algorithm with one remembered star position, O(len(s) * pattern) at worst (no
+/// backtracking blow-up).
 pub fn glob_match(tokens: &[Token], s: &str) -> bool {
-    // Expand to a char-level program: literal chars, One, Star.
-    #[derive(Clone, Copy)]
-    enum P {
-        C(char),
-        Any,
-        Star,
+    if tokens.contains(&Token::One) {
+        one_star_match(tokens, s)
+    } else {
+        star_match(tokens, s)
     }
-    let mut prog: Vec<P> = Vec::new();
-    for t in tokens {
-        match t {
-            Token::Lit(l) => prog.extend(l.chars().map(P::C)),
-            Token::One => prog.push(P::Any),
-            Token::Star => prog.push(P::Star),
-        }
+}
+
+/// [`glob_match`] for literals and stars.
+fn star_match(tokens: &[Token], s: &str) -> bool {
+    let (mut t, mut rest) = (tokens, s);
+    // A leading literal is anchored at the start...
+    if let Some((Token::Lit(a), after)) = t.split_first() {
+        let Some(r) = rest.strip_prefix(a.as_str()) else {
+            return false;
+        };
+        (t, rest) = (after, r);
     }
-    let text: Vec<char> = s.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < text.len() {
-        match prog.get(pi) {
-            Some(P::C(c)) if *c == text[ti] => {
-                pi += 1;
-                ti += 1;
-            }
-            Some(P::Any) => {
-                pi += 1;
-                ti += 1;
-            }
-            Some(P::Star) => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
+    if t.is_empty() {
+        return rest.is_empty();
+    }
+    // ...a trailing one at the end (what is left begins with a star)...
+    if let Some((Token::Lit(b), before)) = t.split_last() {
+        let Some(r) = rest.strip_suffix(b.as_str()) else {
+            return false;
+        };
+        (t, rest) = (before, r);
+    }
+    // ...and those between stars are found in order, each as early as it occurs.
+    for tok in t {
+        if let Token::Lit(l) = tok {
+            match rest.find(l.as_str()) {
+                Some(i) => rest = &rest[i + l.len()..],
                 None => return false,
-            },
+            }
         }
     }
-    while let Some(P::Star) = prog.get(pi) {
-        pi += 1;
+    true
+}
+
+/// One step of a pattern with `?`: what is at a position (token, byte offset in a literal)
+/// and the position after it.
+enum Step {
+    Char(char, (usize, usize)),
+    One((usize, usize)),
+    Star((usize, usize)),
+    End,
+}
+
+fn step(tokens: &[Token], (mut t, mut o): (usize, usize)) -> Step {
+    loop {
+        return match tokens.get(t) {
+            None => Step::End,
+            Some(Token::Star) => Step::Star((t + 1, 0)),
+            Some(Token::One) => Step::One((t + 1, 0)),
+            Some(Token::Lit(l)) => match l.get(o..).and_then(|r| r.chars().next()) {
+                Some(c) => {
+                    let o = o + c.len_utf8();
+                    Step::Char(c, if o >= l.len() { (t + 1, 0) } else { (t, o) })
+                }
+                None => {
+                    (t, o) = (t + 1, 0);
+                    continue;
+                }
+            },
+        };
     }
-    pi == prog.len()
+}
+
+/// [`glob_match`] for patterns with `?`, over characters.
+fn one_star_match(tokens: &[Token], s: &str) -> bool {
+    let (mut p, mut i) = ((0, 0), 0usize);
+    // Where the last star was: the pattern after it and the text it stands in front of.
+    let mut star: Option<((usize, usize), usize)> = None;
+    while let Some(c) = s.get(i..).and_then(|r| r.chars().next()) {
+        match step(tokens, p) {
+            Step::Char(pc, next) if pc == c => (p, i) = (next, i + c.len_utf8()),
+            Step::One(next) => (p, i) = (next, i + c.len_utf8()),
+            Step::Star(next) => {
+                star = Some((next, i));
+                p = next;
+            }
+            _ => {
+                // Give the last star one more character, or fail.
+                let Some((after, at)) = star else {
+                    return false;
+                };
+                let Some(sc) = s.get(at..).and_then(|r| r.chars().next()) else {
+                    return false;
+                };
+                let at = at + sc.len_utf8();
+                star = Some((after, at));
+                (p, i) = (after, at);
+            }
+        }
+    }
+    loop {
+        match step(tokens, p) {
+            Step::Star(next) => p = next,
+            Step::End => return true,
+            _ => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +329,33 @@ mod tests {
         assert!(c("a*b").matches("ab"));
     }
 
+    /// Every pattern of up to five of `a`, `b`, `*`, `?` against every text of up to five
+    /// of `a`, `b`, `é`: the same verdict as the regular expression the pattern stands for.
+    #[test]
+    fn glob_agrees_with_regex_on_small_cases() {
+        fn all(alphabet: &[&str], max: usize) -> Vec<String> {
+            let mut out = vec![String::new()];
+            let mut last = vec![String::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                    .collect();
+                out.extend(last.iter().cloned());
+            }
+            out
+        }
+        let texts = all(&["a", "b", "\u{e9}"], 5);
+        for p in all(&["a", "b", "*", "?"], 5) {
+            let re = format!("(?s)^{}$", p.replace('*', ".*").replace('?', "."));
+            let re = regex::Regex::new(&re).unwrap();
+            let tokens = tokenize(&p);
+            for t in &texts {
+                assert_eq!(glob_match(&tokens, t), re.is_match(t), "{p:?} on {t:?}");
+            }
+        }
+    }
+
     #[test]
     fn glob_semantics() {
         let g = |p: &str, s: &str| glob_match(&tokenize(p), s);
@@ -281,8 +366,24 @@ mod tests {
         assert!(!g("*a*b*c*", "xxaxxcxxbxx"));
         assert!(g("a*", "a"));
         assert!(g("?ä*", "xäy"));
+        assert!(g("*", ""));
+        assert!(g("", ""));
+        assert!(!g("", "x"));
+        assert!(g("a*b", "ab"));
+        assert!(!g("ab*b", "ab"));
+        assert!(g("ab*b", "abb"));
+        assert!(g("* -e* jab*", "powershell -enc jabc"));
+        assert!(!g("* -e* jab*", "powershell -enc xyz"));
+        assert!(g("*.exe", "a.exe.exe"));
+        assert!(!g("*.exe", "a.exe.txt"));
+        assert!(g("a*?", "ab"));
+        assert!(!g("a*?", "a"));
+        assert!(g("*?x", "äx"));
+        assert!(g("?*x*?", "ax\u{e9}"));
+        assert!(!g("?*x*?", "ax"));
         // Pathological pattern stays fast (linear-ish).
         let s = "a".repeat(5000);
         assert!(!g(&format!("{}b", "*a".repeat(50)), &s));
+        assert!(!g(&format!("{}?b", "*a".repeat(50)), &s));
     }
 }

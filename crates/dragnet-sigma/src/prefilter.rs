@@ -21,6 +21,7 @@ use dragnet_event::Value;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The field name of atoms that may be found in any field (keywords).
 pub const ANY_FIELD: &str = "*";
@@ -313,17 +314,68 @@ struct FieldScan {
     /// automaton, which scans every value of the event joined and ASCII-lowercased
     /// ([`join_raw`]).
     field: String,
+    automata: Arc<Automata>,
+    pattern_atoms: Vec<Vec<u32>>,
+}
+
+/// The searchers of one list of literals.
+struct Automata {
     ac: AhoCorasick,
     /// For automata of few literals: a SIMD searcher that tells whether any literal occurs at
     /// all (most values hold none), before the overlapping scan that finds them all
     /// (overlapping searches get no such prefilter from the automaton).
     quick: Option<aho_corasick::packed::Searcher>,
-    pattern_atoms: Vec<Vec<u32>>,
+}
+
+impl Automata {
+    fn build(literals: &[String]) -> Automata {
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(literals)
+            .expect("literal automaton");
+        let quick = if literals.len() > MAX_QUICK_LITERALS {
+            None
+        } else {
+            let mut b = aho_corasick::packed::Config::new().builder();
+            b.extend(literals);
+            b.build()
+        };
+        Automata { ac, quick }
+    }
+}
+
+/// Automata by their list of literals, shared by the prefilters of one engine: buckets often
+/// hold the same rules under other field names (Sysmon's and Security's process creations
+/// share every rule), and their automata are the costliest part of a rule set's load. Each is
+/// built once, by whichever bucket needs it first.
+#[derive(Default)]
+pub struct AutomataCache(Mutex<HashMap<Vec<String>, Arc<Built>>>);
+
+/// One list's automata, once built.
+type Built = OnceLock<Arc<Automata>>;
+
+impl AutomataCache {
+    fn get(&self, literals: Vec<String>) -> Arc<Automata> {
+        let cell = {
+            let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            match map.get(&literals) {
+                Some(c) => Arc::clone(c),
+                None => {
+                    let c = Arc::new(OnceLock::new());
+                    map.insert(literals.clone(), Arc::clone(&c));
+                    c
+                }
+            }
+        };
+        // Built outside the lock: other lists build meanwhile on other threads.
+        Arc::clone(cell.get_or_init(|| Arc::new(Automata::build(&literals))))
+    }
 }
 
 impl FieldScan {
     /// The automaton of one field's atoms (`ids`, all of the same field).
-    fn build(atoms: &[Atom], ids: &[u32]) -> FieldScan {
+    fn build(atoms: &[Atom], ids: &[u32], cache: &AutomataCache) -> FieldScan {
         let mut literals: Vec<String> = Vec::new();
         let mut pattern_atoms: Vec<Vec<u32>> = Vec::new();
         let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -339,22 +391,9 @@ impl FieldScan {
             }
         }
         let field = atoms[ids[0] as usize].field.clone();
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&literals)
-            .expect("literal automaton");
-        let quick = if literals.len() > MAX_QUICK_LITERALS {
-            None
-        } else {
-            let mut b = aho_corasick::packed::Config::new().builder();
-            b.extend(&literals);
-            b.build()
-        };
         FieldScan {
             field,
-            ac,
-            quick,
+            automata: cache.get(literals),
             pattern_atoms,
         }
     }
@@ -489,6 +528,11 @@ static NEXT_PREFILTER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::Atom
 impl Prefilter {
     /// Build from each candidate's necessary condition (None = always evaluate).
     pub fn build(candidates: &[Option<Clauses>]) -> Prefilter {
+        Prefilter::build_with(candidates, &AutomataCache::default())
+    }
+
+    /// [`Prefilter::build`], with automata shared through `cache`.
+    pub fn build_with(candidates: &[Option<Clauses>], cache: &AutomataCache) -> Prefilter {
         let mut atoms: Vec<Atom> = Vec::new();
         let mut index: std::collections::HashMap<Atom, u32> = std::collections::HashMap::new();
         let mut atom_clauses: Vec<Vec<u32>> = Vec::new();
@@ -528,7 +572,7 @@ impl Prefilter {
         let fields: Vec<Vec<u32>> = by_field.into_values().collect();
         let mut scans: Vec<FieldScan> = fields
             .into_par_iter()
-            .map(|ids| FieldScan::build(&atoms, &ids))
+            .map(|ids| FieldScan::build(&atoms, &ids, cache))
             .collect();
         let keyword_pos = scans.iter().position(|s| s.field == ANY_FIELD);
         let keywords = keyword_pos.map(|i| scans.remove(i));
@@ -627,10 +671,11 @@ impl Prefilter {
 
     /// The clauses `text` (lowercased) satisfies through `scan`'s literals, one by one.
     fn scan_text(&self, scan: &FieldScan, text: &str, found: &mut dyn FnMut(u32)) {
-        if scan.quick.as_ref().is_some_and(|q| q.find(text).is_none()) {
+        let Automata { ac, quick } = &*scan.automata;
+        if quick.as_ref().is_some_and(|q| q.find(text).is_none()) {
             return;
         }
-        for m in scan.ac.find_overlapping_iter(text) {
+        for m in ac.find_overlapping_iter(text) {
             for &atom in &scan.pattern_atoms[m.pattern().as_usize()] {
                 for &cl in &self.atom_clauses[atom as usize] {
                     found(cl);
@@ -854,6 +899,43 @@ mod tests {
                 assert_eq!(candidates(&pf, &events[i], &mut marks), expected[i], "{i}");
             }
         }
+    }
+
+    /// Two buckets with the same literals under other field names (Sysmon's `Image`,
+    /// Security's `NewProcessName`) share one automaton, and each still finds its own
+    /// candidates; other literals get an automaton of their own.
+    #[test]
+    fn automata_are_shared_by_their_literals() {
+        let cache = AutomataCache::default();
+        let sysmon = Prefilter::build_with(
+            &[
+                Some(vec![vec![atom("Image", "\\cmd.exe")]]),
+                Some(vec![vec![atom("Image", "\\whoami.exe")]]),
+            ],
+            &cache,
+        );
+        let security = Prefilter::build_with(
+            &[
+                Some(vec![vec![atom("NewProcessName", "\\cmd.exe")]]),
+                Some(vec![vec![atom("NewProcessName", "\\whoami.exe")]]),
+            ],
+            &cache,
+        );
+        let other = Prefilter::build_with(&[Some(vec![vec![atom("Image", "\\net.exe")]])], &cache);
+        assert!(Arc::ptr_eq(
+            &sysmon.scans[0].automata,
+            &security.scans[0].automata
+        ));
+        assert!(!Arc::ptr_eq(
+            &sysmon.scans[0].automata,
+            &other.scans[0].automata
+        ));
+        let e = event(&[("Image", Value::str("C:\\Windows\\whoami.exe"))]);
+        let f = event(&[("NewProcessName", Value::str("C:\\Windows\\cmd.exe"))]);
+        assert_eq!(fresh(&sysmon, &e), vec![1]);
+        assert_eq!(fresh(&security, &f), vec![0]);
+        assert_eq!(fresh(&security, &e), Vec::<u32>::new());
+        assert_eq!(fresh(&other, &e), Vec::<u32>::new());
     }
 
     #[test]
