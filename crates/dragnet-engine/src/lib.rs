@@ -290,10 +290,23 @@ pub fn hunt(
         totals.add(&summary);
         files_out.push(file_stats(file, &summary));
     }
-    // The rules are not needed any more: their memory goes before the findings come back.
-    drop(detectors);
-    if let Some(release) = cfg.release_memory {
-        release();
+    // The rules are not needed any more. Freeing them (a few hundred thousand blocks) takes a
+    // while: a thread of its own does it, then hands the memory back to the system, while
+    // the findings are walked (the walks hold little memory of their own). Not waited for.
+    let release = cfg.release_memory;
+    let freeing = std::thread::Builder::new()
+        .name("dragnet-free".into())
+        .spawn(move || {
+            drop(detectors);
+            if let Some(release) = release {
+                release();
+            }
+        });
+    if freeing.is_err() {
+        // No thread to spare: the rules went with the closure; the memory goes back here.
+        if let Some(release) = release {
+            release();
+        }
     }
     let spooled = spool.into_inner().unwrap_or_else(|p| p.into_inner()).seal();
     let aside = aside.map(|a| a.into_inner().unwrap_or_else(|p| p.into_inner()).seal());
