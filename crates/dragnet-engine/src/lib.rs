@@ -166,8 +166,8 @@ pub struct HuntResult {
 /// Run `detectors` over every event of the discovered files, then `analyzers` over the
 /// findings in time order.
 ///
-/// The detectors are dropped once the files are read (the compiled rules are most of the
-/// memory of a run), and the findings held while reading stay under `cfg.findings_budget`
+/// The detectors are freed once the files are read, on a thread of their own (the compiled
+/// rules are most of the memory of a run), and the findings held while reading stay under `cfg.findings_budget`
 /// bytes (the rest wait in sorted temporary files, see `spool.rs`). They are never gathered:
 /// the result walks them ([`Findings::for_each`]), merging the runs back each time.
 ///
@@ -176,12 +176,15 @@ pub struct HuntResult {
 /// parser's own chunk-level parallelism; the others are read one thread each. Events go
 /// through every detector on the thread that read them.
 ///
-/// With no analyzers, findings below `cfg.min_level` (or of `cfg.hidden_rules`) are dropped
-/// right there. With analyzers, every finding is kept until the analyzers that read findings
-/// ([`Analyzer::wants_findings`]) have seen the whole timeline in order, in one walk (a
-/// correlation may count findings of a lower level than it has itself); the level and
-/// hidden-rule filters then apply, as the result is walked, to the stateless findings and the
-/// analyzers' output alike, merged into one timeline.
+/// Unless an analyzer reads every finding, findings below `cfg.min_level` (or of
+/// `cfg.hidden_rules`) are dropped right there. The analyzers that read findings
+/// ([`Analyzer::wants_findings`]) see the whole timeline in order, in one walk, below the
+/// level and hidden ones included (a correlation may count findings of a lower level than it
+/// has itself). When each of them reads only some rules' findings
+/// ([`Analyzer::finding_rules`]: correlations), those are set aside in a spool of their own
+/// as they are found, and that is what they walk; otherwise every finding is kept and walked
+/// for them. The level and hidden-rule filters apply, as the result is walked, to the
+/// stateless findings and the analyzers' output alike, merged into one timeline.
 ///
 /// Analyzers that want raw events ([`Analyzer::wants_events`]) are fed every event on the
 /// reading threads (behind a lock, taken once an event, or once a batch of a big file's events
