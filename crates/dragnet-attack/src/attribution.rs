@@ -252,45 +252,60 @@ impl Attributor {
             })
             .collect();
         let w_total: f64 = w_obs.iter().sum();
-        let mut out: Vec<Candidate> = Vec::new();
-        for e in &self.entries {
-            let mut explained = 0.0;
-            let (mut matched, mut partial, mut unmatched) = (Vec::new(), Vec::new(), Vec::new());
-            for ((given, c), w) in obs.iter().zip(&w_obs) {
+        // Every group is scored; only the best are made into candidates (their names, aliases
+        // and technique lists copied for those alone). Ties keep the entries' order, as
+        // before.
+        let mut scored: Vec<(f64, usize, usize)> = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let (mut explained, mut matched) = (0.0, 0usize);
+            for ((_, c), w) in obs.iter().zip(&w_obs) {
                 if e.techs.contains(c) {
                     explained += w;
-                    matched.push(given.clone());
+                    matched += 1;
                 } else if e.parents.contains(parent_id(c)) {
                     explained += PARTIAL_CREDIT * w.min(self.weights.parent_weight(parent_id(c)));
-                    partial.push(given.clone());
-                } else {
-                    unmatched.push(given.clone());
                 }
             }
             let score = score(explained, w_total, e.total);
-            if score <= 0.0 {
-                continue;
+            if score > 0.0 {
+                scored.push((score, matched, i));
             }
-            out.push(Candidate {
-                name: e.name.clone(),
-                id: e.id.clone(),
-                aliases: e.aliases.clone(),
-                source: e.source.to_string(),
-                score,
-                matched,
-                partial,
-                unmatched,
-            });
         }
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(b.matched.len().cmp(&a.matched.len()))
-                .then(a.source.cmp(&b.source))
-                .then(a.id.cmp(&b.id))
+        let entries = &self.entries;
+        scored.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then(b.1.cmp(&a.1))
+                .then(entries[a.2].source.cmp(entries[b.2].source))
+                .then(entries[a.2].id.cmp(&entries[b.2].id))
         });
-        out.truncate(MAX_CANDIDATES);
-        out
+        scored.truncate(MAX_CANDIDATES);
+        scored
+            .into_iter()
+            .map(|(score, _, i)| {
+                let e = &entries[i];
+                let (mut matched, mut partial, mut unmatched) =
+                    (Vec::new(), Vec::new(), Vec::new());
+                for (given, c) in &obs {
+                    if e.techs.contains(c) {
+                        matched.push(given.clone());
+                    } else if e.parents.contains(parent_id(c)) {
+                        partial.push(given.clone());
+                    } else {
+                        unmatched.push(given.clone());
+                    }
+                }
+                Candidate {
+                    name: e.name.clone(),
+                    id: e.id.clone(),
+                    aliases: e.aliases.clone(),
+                    source: e.source.to_string(),
+                    score,
+                    matched,
+                    partial,
+                    unmatched,
+                }
+            })
+            .collect()
     }
 }
 
