@@ -59,6 +59,20 @@ struct Entry {
     total: f64,
 }
 
+impl Entry {
+    /// Whether the group's profile holds technique `c` (canonical id): `Some(true)` itself,
+    /// `Some(false)` only its parent, `None` neither.
+    fn explains(&self, c: &str) -> Option<bool> {
+        if self.techs.contains(c) {
+            Some(true)
+        } else if self.parents.contains(parent_id(c)) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// Inverse document frequency of techniques over the ATT&CK groups.
 #[derive(Debug, Default)]
 struct Weights {
@@ -259,11 +273,16 @@ impl Attributor {
         for (i, e) in self.entries.iter().enumerate() {
             let (mut explained, mut matched) = (0.0, 0usize);
             for ((_, c), w) in obs.iter().zip(&w_obs) {
-                if e.techs.contains(c) {
-                    explained += w;
-                    matched += 1;
-                } else if e.parents.contains(parent_id(c)) {
-                    explained += PARTIAL_CREDIT * w.min(self.weights.parent_weight(parent_id(c)));
+                match e.explains(c) {
+                    Some(true) => {
+                        explained += w;
+                        matched += 1;
+                    }
+                    Some(false) => {
+                        explained +=
+                            PARTIAL_CREDIT * w.min(self.weights.parent_weight(parent_id(c)));
+                    }
+                    None => {}
                 }
             }
             let score = score(explained, w_total, e.total);
@@ -286,13 +305,12 @@ impl Attributor {
                 let (mut matched, mut partial, mut unmatched) =
                     (Vec::new(), Vec::new(), Vec::new());
                 for (given, c) in &obs {
-                    if e.techs.contains(c) {
-                        matched.push(given.clone());
-                    } else if e.parents.contains(parent_id(c)) {
-                        partial.push(given.clone());
-                    } else {
-                        unmatched.push(given.clone());
+                    match e.explains(c) {
+                        Some(true) => &mut matched,
+                        Some(false) => &mut partial,
+                        None => &mut unmatched,
                     }
+                    .push(given.clone());
                 }
                 Candidate {
                     name: e.name.clone(),

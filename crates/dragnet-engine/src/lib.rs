@@ -167,8 +167,8 @@ pub struct HuntResult {
 /// findings in time order.
 ///
 /// The detectors are freed once the files are read, on a thread of their own (the compiled
-/// rules are most of the memory of a run), and the findings held while reading stay under `cfg.findings_budget`
-/// bytes (the rest wait in sorted temporary files, see `spool.rs`). They are never gathered:
+/// rules are most of the memory of a run), and the findings held while reading stay under
+/// `cfg.findings_budget` bytes (the rest wait in sorted temporary files, see `spool.rs`). They are never gathered:
 /// the result walks them ([`Findings::for_each`]), merging the runs back each time.
 ///
 /// Files are read in parallel on a pool of `cfg.threads` threads, largest first. A file that
@@ -204,19 +204,11 @@ pub fn hunt(
     let keep = |f: &Finding| f.level >= min_level && !hidden.contains(&f.rule.id);
     // When every analyzer that reads findings reads only some rules' (correlations), those
     // findings are set aside in a spool of their own as they are found, and the analyzers
-    // walk that one: the others' findings are walked once, for the output. Per analyzer: the
-    // rules it reads (`None`: it reads no findings).
-    let reads_all = analyzers
-        .iter()
-        .any(|a| a.wants_findings() && a.finding_rules().is_none());
-    let aside_rules: Option<HashSet<String>> =
-        (!reads_all && analyzers.iter().any(|a| a.wants_findings())).then(|| {
-            analyzers
-                .iter()
-                .filter(|a| a.wants_findings())
-                .flat_map(|a| a.finding_rules().unwrap_or_default())
-                .collect()
-        });
+    // walk that one: the others' findings are walked once, for the output.
+    let filters: Vec<FindingFilter> = analyzers.iter().map(|a| finding_filter(&**a)).collect();
+    let reads_all = filters.iter().any(|r| matches!(r, Some(None)));
+    let aside_rules: Option<HashSet<String>> = (!reads_all && filters.iter().any(Option::is_some))
+        .then(|| filters.into_iter().flatten().flatten().flatten().collect());
     let aside = aside_rules
         .as_ref()
         .map(|_| Mutex::new(Spool::new(cfg.findings_budget / 4)));
@@ -334,15 +326,9 @@ pub fn hunt(
     if !analyzers.is_empty() {
         let mut found: Vec<Vec<Finding>> = analyzers.iter().map(|_| Vec::new()).collect();
         let mut peaks: Vec<usize> = analyzers.iter().map(|a| a.state_bytes()).collect();
-        // Per analyzer, whether it reads a finding (of this rule).
-        let reads: Vec<Option<Option<HashSet<String>>>> = analyzers
-            .iter()
-            .map(|a| {
-                a.wants_findings()
-                    .then(|| a.finding_rules().map(|r| r.into_iter().collect()))
-            })
-            .collect();
-        let reads_finding = |r: &Option<Option<HashSet<String>>>, f: &Finding| match r {
+        // Per analyzer, the findings it reads (in the order the event analyzers now have).
+        let reads: Vec<FindingFilter> = analyzers.iter().map(|a| finding_filter(&**a)).collect();
+        let reads_finding = |r: &FindingFilter, f: &Finding| match r {
             None => false,
             Some(None) => true,
             Some(Some(rules)) => rules.contains(&f.rule.id),
@@ -399,6 +385,14 @@ pub fn hunt(
     };
     progress.finish();
     HuntResult { findings, summary }
+}
+
+/// The findings an analyzer reads: none, every one (`Some(None)`), or those of some rules.
+type FindingFilter = Option<Option<HashSet<String>>>;
+
+fn finding_filter(a: &dyn Analyzer) -> FindingFilter {
+    a.wants_findings()
+        .then(|| a.finding_rules().map(|r| r.into_iter().collect()))
 }
 
 #[derive(Default)]
