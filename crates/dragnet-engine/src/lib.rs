@@ -617,6 +617,49 @@ fn spawn_bounded<'s, T, W>(
     }
 }
 
+/// How many items a reading thread has handed to the pool and that are not done yet.
+#[derive(Default)]
+struct InFlight {
+    count: Mutex<usize>,
+    done: std::sync::Condvar,
+}
+
+/// Run `work(item)` on the pool once fewer than `limit` items are in flight, waiting for one
+/// to finish otherwise: the reading thread itself does none of the work, so that the pool's
+/// threads have the cores to themselves (a third thread working beside two workers on two
+/// cores made every one of them slower). From inside a pool (where waiting could leave no
+/// thread to do the work) it behaves as [`spawn_bounded`].
+fn spawn_waiting<'s, T, W>(
+    scope: &rayon::Scope<'s>,
+    in_flight: &'s InFlight,
+    limit: usize,
+    item: T,
+    work: &'s W,
+) where
+    T: Send + 's,
+    W: Fn(T) + Sync,
+{
+    let mut count = in_flight.count.lock().unwrap_or_else(|p| p.into_inner());
+    if *count >= limit && rayon::current_thread_index().is_some() {
+        drop(count);
+        work(item);
+        return;
+    }
+    while *count >= limit {
+        count = in_flight
+            .done
+            .wait(count)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+    *count += 1;
+    drop(count);
+    scope.spawn(move |_| {
+        work(item);
+        *in_flight.count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        in_flight.done.notify_one();
+    });
+}
+
 /// Bytes of JSON lines a chunk of a big file holds.
 const CHUNK_BYTES: usize = 1 << 20;
 
@@ -686,7 +729,7 @@ where
     /// time as they are parsed, not held for the whole chunk.
     fn read_chunked(&self, parser: &dragnet_ingest::LineParser) {
         let shared = Mutex::new((self.new_state)());
-        let in_flight = AtomicUsize::new(0);
+        let in_flight = InFlight::default();
         let (records, parse_errors) = (AtomicU64::new(0), AtomicU64::new(0));
         // Chunks finish in any order: this file's errors are gathered here and handed on in line
         // order at the end (the first `max_errors` lines; a bounded buffer meanwhile).
@@ -721,7 +764,7 @@ where
             dragnet_ingest::read_line_chunks(
                 self.file,
                 CHUNK_BYTES,
-                &mut |chunk| spawn_bounded(scope, &in_flight, 2 * self.threads, chunk, &process),
+                &mut |chunk| spawn_waiting(scope, &in_flight, 2 * self.threads, chunk, &process),
                 &mut |line, err| {
                     read_errors += 1;
                     keep_error(line, err);

@@ -872,3 +872,65 @@ fn the_spool_keeps_push_order_among_equal_findings_and_every_field() {
         "order or content changed when held in memory"
     );
 }
+
+/// The thread that hands a big file's chunks to the pool does none of the work itself (a third
+/// thread working beside the pool's would share the cores with it), and never has more than
+/// the limit in flight.
+#[test]
+fn the_reading_thread_waits_for_the_pool_instead_of_working() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let in_flight = super::InFlight::default();
+    let reader = std::thread::current().id();
+    let (running, most, on_reader, done) = (
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+        AtomicUsize::new(0),
+    );
+    let work = |_item: usize| {
+        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+        most.fetch_max(now, Ordering::SeqCst);
+        if std::thread::current().id() == reader {
+            on_reader.fetch_add(1, Ordering::SeqCst);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        running.fetch_sub(1, Ordering::SeqCst);
+        done.fetch_add(1, Ordering::SeqCst);
+    };
+    pool.in_place_scope(|scope| {
+        for item in 0..40 {
+            super::spawn_waiting(scope, &in_flight, 3, item, &work);
+        }
+    });
+    assert_eq!(done.into_inner(), 40);
+    assert_eq!(on_reader.into_inner(), 0, "the reading thread did work");
+    assert!(most.into_inner() <= 3, "more than the limit in flight");
+}
+
+/// Called from a pool's own thread (where waiting could leave nobody to do the work), the
+/// hand-over works inline instead of waiting: a one-thread pool finishes.
+#[test]
+fn handing_over_from_inside_a_pool_does_not_wait_for_itself() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let in_flight = super::InFlight::default();
+    let done = AtomicUsize::new(0);
+    let work = |_item: usize| {
+        done.fetch_add(1, Ordering::SeqCst);
+    };
+    pool.install(|| {
+        rayon::scope(|scope| {
+            for item in 0..10 {
+                super::spawn_waiting(scope, &in_flight, 1, item, &work);
+            }
+        })
+    });
+    assert_eq!(done.into_inner(), 10);
+}
