@@ -198,7 +198,23 @@ pub fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
             }
         }
     }
-    out.sort();
+    // Path order (component by component), compared as bytes with the separator below every
+    // other byte: the same order as comparing the paths, without splitting every path into
+    // components at every comparison.
+    let key = |p: &PathBuf| {
+        p.as_os_str()
+            .as_encoded_bytes()
+            .iter()
+            .map(|&b| {
+                if std::path::is_separator(b as char) {
+                    0
+                } else {
+                    b
+                }
+            })
+            .collect::<Vec<u8>>()
+    };
+    out.sort_by_cached_key(key);
     Ok(out)
 }
 
@@ -910,5 +926,39 @@ mod tests {
         let (engine, errors) = b.build();
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(engine.rules()[0].detail_fields, ["Foo", "bar"]);
+    }
+
+    /// Rule files come in path order: a directory's files before a sibling whose name extends
+    /// the directory's (`a/x.yml` before `a-b.yml`, though `-` is a smaller byte than `/`).
+    #[test]
+    fn rule_files_come_in_path_order() {
+        let root = std::env::temp_dir().join(format!("dragnet-rule-files-{}", std::process::id()));
+        let names = [
+            "a-b.yml",
+            "a/x.yml",
+            "a b.yml",
+            "a.yml",
+            "a/b/c.yml",
+            "ab.yml",
+            "a/b.yml",
+            "a!.yaml",
+            "b/a.yml",
+            "a/b-c/d.yml",
+            "skip.txt",
+        ];
+        for n in names {
+            let p = root.join(n);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "title: x\n").unwrap();
+        }
+        let found = rule_files(&root).unwrap();
+        let mut expected: Vec<PathBuf> = names
+            .iter()
+            .filter(|n| !n.ends_with(".txt"))
+            .map(|n| root.join(n))
+            .collect();
+        expected.sort();
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(found, expected);
     }
 }

@@ -4,6 +4,8 @@
 //! that string) and whether a scalar was quoted (`null` vs `'null'`), so scalars are not
 //! resolved by the YAML library.
 
+mod block;
+
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, SpannedEventReceiver};
 
 /// One YAML node with the 1-based line where it starts.
@@ -111,6 +113,16 @@ pub struct YamlError {
 /// error, and aliases are refused (rules and profiles do not need them, and refusing them
 /// leaves no room for alias-expansion bombs).
 pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
+    // Plain block YAML (nearly every rule file) has a fast reader of its own.
+    if let Some(docs) = block::parse(src) {
+        return Ok(docs);
+    }
+    parse_documents_general(src)
+}
+
+/// [`parse_documents`] with the general YAML parser only (what the fast reader for plain
+/// block YAML is compared with).
+pub fn parse_documents_general(src: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(src);
     if let Err(e) = parser.load(&mut builder, true) {
@@ -124,6 +136,12 @@ pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
         Some(e) => Err(e),
         None => Ok(builder.docs),
     }
+}
+
+/// The documents of `src` read by the fast reader for plain block YAML alone, `None` when the
+/// text goes beyond what it reads (for comparisons and benchmarks).
+pub fn parse_documents_block(src: &str) -> Option<Vec<Node>> {
+    block::parse(src)
 }
 
 /// An open collection while its events arrive.
