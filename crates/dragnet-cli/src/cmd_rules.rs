@@ -62,7 +62,9 @@ pub fn load_options(
 
 /// `rules validate`: every error on its own line, then `rules: N loaded, M failed`.
 pub fn validate(paths: &[PathBuf], opts: LoadOptions) -> Result<ExitCode, Failure> {
-    let (engine, errors, _) = load(paths, opts)?;
+    let (engine, mut errors, _) = load(paths, opts)?;
+    // Hunts compile regular expressions when an event first reaches them: all of them now.
+    errors.extend(engine.compile_regexes());
     for e in &errors {
         println!("error: {e}");
     }

@@ -520,6 +520,38 @@ impl Engine {
         &self.filters
     }
 
+    /// Compile every regular expression now (they are otherwise compiled the first time an
+    /// event reaches them) and give back those that cannot be, as rule errors: what `rules
+    /// validate` reports beyond what loading checks.
+    pub fn compile_regexes(&self) -> Vec<RuleError> {
+        let mut errors = Vec::new();
+        let mut check = |detection: &Detection, path: &str, line: usize| {
+            let matchers = detection
+                .selections
+                .iter()
+                .flat_map(|s| s.branches.iter().flatten())
+                .flat_map(|item| item.alternatives.iter().flatten());
+            for m in matchers {
+                if let crate::matcher::Matcher::Regex(r) = m {
+                    if let Err(e) = r.compiled() {
+                        errors.push(RuleError {
+                            path: path.into(),
+                            line: Some(line),
+                            message: format!("bad regular expression {:?}: {e}", r.as_str()),
+                        });
+                    }
+                }
+            }
+        };
+        for r in &self.rules {
+            check(&r.rule.detection, &r.rule.meta.source, r.rule.line);
+        }
+        for f in &self.filters {
+            check(&f.detection, &format!("filter {}", f.title), f.line);
+        }
+        errors
+    }
+
     /// Keep only rules for which `keep` is true (e.g. by level or id), then re-index.
     pub fn retain(&mut self, mut keep: impl FnMut(&SigmaRule) -> bool) {
         self.rules.retain(|r| keep(&r.rule));

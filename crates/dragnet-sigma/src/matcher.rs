@@ -102,6 +102,83 @@ impl Cidr {
     }
 }
 
+/// A `|re` value. Its syntax is checked when the rule loads; it is compiled (the costly part
+/// of loading such a rule, and most expressions are never reached: the prefilter keeps events
+/// away from them) the first time a value is tested against it.
+pub struct LazyRegex {
+    pattern: Box<str>,
+    /// Case-insensitive, multi-line, dot matches new line.
+    flags: [bool; 3],
+    compiled: std::sync::OnceLock<Result<regex::Regex, String>>,
+}
+
+impl LazyRegex {
+    /// Size limits of the compiled expression (a bigger one is refused when it is compiled).
+    const SIZE_LIMIT: usize = 1 << 22;
+
+    /// A pattern with its flags (case-insensitive, multi-line, dot matches new line), or the
+    /// syntax error the regex engine would give.
+    pub fn new(pattern: &str, flags: [bool; 3]) -> Result<LazyRegex, String> {
+        regex_syntax::ParserBuilder::new()
+            .case_insensitive(flags[0])
+            .multi_line(flags[1])
+            .dot_matches_new_line(flags[2])
+            .build()
+            .parse(pattern)
+            .map_err(|e| e.to_string())?;
+        Ok(LazyRegex {
+            pattern: pattern.into(),
+            flags,
+            compiled: std::sync::OnceLock::new(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The compiled expression, compiled now if it was not yet; the error when it cannot be
+    /// (beyond the size limits: what the syntax check at load cannot tell).
+    pub fn compiled(&self) -> Result<&regex::Regex, &str> {
+        self.compiled
+            .get_or_init(|| {
+                let built = regex::RegexBuilder::new(&self.pattern)
+                    .case_insensitive(self.flags[0])
+                    .multi_line(self.flags[1])
+                    .dot_matches_new_line(self.flags[2])
+                    .size_limit(Self::SIZE_LIMIT)
+                    .dfa_size_limit(Self::SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| e.to_string());
+                if let Err(e) = &built {
+                    // Found in the middle of a hunt (`rules validate` finds it beforehand).
+                    eprintln!(
+                        "warning: regular expression {:?} cannot be compiled ({e}): it matches nothing",
+                        self.pattern
+                    );
+                }
+                built
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Whether `text` matches; never when the expression cannot be compiled.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.compiled().is_ok_and(|r| r.is_match(text))
+    }
+}
+
+impl std::fmt::Debug for LazyRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyRegex")
+            .field("pattern", &self.pattern)
+            .field("flags", &self.flags)
+            .field("compiled", &self.compiled.get().map(Result::is_ok))
+            .finish()
+    }
+}
+
 /// How one rule value is compared with a field value.
 #[derive(Debug)]
 pub enum Matcher {
@@ -115,7 +192,7 @@ pub enum Matcher {
         value: f64,
         text: TextPattern,
     },
-    Regex(Box<regex::Regex>),
+    Regex(Box<LazyRegex>),
     Cmp(CmpOp, f64),
     Time {
         part: TimePart,

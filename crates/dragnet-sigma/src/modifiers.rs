@@ -5,7 +5,7 @@
 //! `fieldref`, `exists`, ...) choose how the final values are compared; `all`, `neq` and
 //! `cased` change how the values combine.
 
-use crate::matcher::{Cidr, CmpOp, FieldItem, Matcher, TimePart};
+use crate::matcher::{Cidr, CmpOp, FieldItem, LazyRegex, Matcher, TimePart};
 use crate::pattern::{plain_text, tokenize, TextPattern, Token};
 use crate::yaml::{Node, NodeKind};
 use std::collections::HashMap;
@@ -198,14 +198,7 @@ pub fn compile_item(
             continue;
         };
         if re {
-            let mut b = regex::RegexBuilder::new(text);
-            b.case_insensitive(re_flags.0)
-                .multi_line(re_flags.1)
-                .dot_matches_new_line(re_flags.2)
-                .size_limit(1 << 22)
-                .dfa_size_limit(1 << 22);
-            let r = b
-                .build()
+            let r = LazyRegex::new(text, [re_flags.0, re_flags.1, re_flags.2])
                 .map_err(|e| format!("bad regular expression {text:?}: {e}"))?;
             alternatives.push(vec![Matcher::Regex(Box::new(r))]);
             continue;

@@ -300,9 +300,19 @@ fn regexes_are_linear_time_and_bounded() {
     let d = "  sel:\n    CommandLine|re: '(a+)+$'\n  condition: sel";
     let long = format!("{}!", "a".repeat(50_000));
     assert!(!fires(d, &[("CommandLine", s(&long))]));
-    // A regex that compiles into a huge program is refused, not run.
-    let e = load_error("  sel:\n    CommandLine|re: '(\\w{1000}){1000}'\n  condition: sel");
-    assert!(e.contains("regular expression"), "{e}");
+    // A regex that compiles into a huge program is refused, not run (reported by
+    // `compile_regexes`, which `rules validate` runs).
+    let d = "  sel:\n    CommandLine|re: '(\\w{1000}){1000}'\n  condition: sel";
+    assert!(!fires(d, &[("CommandLine", s(&"a".repeat(2000)))]));
+    let mut b = EngineBuilder::new(LoadOptions::default());
+    b.add_text(&rule(d), "test.yml");
+    let late = b.build().0.compile_regexes();
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert!(
+        late[0].message.contains("regular expression"),
+        "{}",
+        late[0]
+    );
 }
 
 #[test]
@@ -674,4 +684,42 @@ fn filter_rules_suppress_the_rules_they_name_only() {
     assert_eq!(titles("adm_backup"), vec!["other"]);
     // The filter does not hold: both fire.
     assert_eq!(titles("alice"), vec!["other", "test"]);
+}
+
+/// A regular expression's syntax is checked when its rule loads (a bad one fails the rule);
+/// it is compiled when an event first reaches it. One beyond the size limits loads, matches
+/// nothing, and is reported by `compile_regexes` (what `rules validate` runs).
+#[test]
+fn regexes_are_checked_at_load_and_compiled_when_needed() {
+    let e = load_error("  sel:\n    CommandLine|re: 'a(b'\n  condition: sel");
+    assert!(
+        e.contains("bad regular expression \"a(b\": regex parse error"),
+        "{e}"
+    );
+    let huge = "  sel:\n    CommandLine|re: '\\w{5000}'\n  condition: sel";
+    let mut b = EngineBuilder::new(LoadOptions::default());
+    b.add_text(&rule(huge), "huge.yml");
+    let (engine, errors) = b.build();
+    assert!(errors.is_empty(), "{errors:?}");
+    let long = "x".repeat(6000);
+    let mut out = Vec::new();
+    engine.detect_into(&event(&[("CommandLine", s(&long))]), &mut out);
+    assert!(
+        out.is_empty(),
+        "an expression that cannot be compiled matched"
+    );
+    let late = engine.compile_regexes();
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert!(late[0].message.contains("size limit"), "{}", late[0]);
+    // One within the limits compiles, matches, and is not reported.
+    assert!(fires(
+        "  sel:\n    CommandLine|re: '^cmd.*who[a-z]+$'\n  condition: sel",
+        &[("CommandLine", s("cmd /c whoami"))]
+    ));
+    let mut b = EngineBuilder::new(LoadOptions::default());
+    b.add_text(
+        &rule("  sel:\n    CommandLine|re: '\\w{50}'\n  condition: sel"),
+        "ok.yml",
+    );
+    assert!(b.build().0.compile_regexes().is_empty());
 }
