@@ -35,17 +35,16 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
 
     // Open the output before the run, so that a bad path fails at once. Timeline rows are
     // written whole (one `write_all` a finding); the buffer holds a few hundred of them.
+    // The timeline is written on a thread of its own (see below): standard output is taken
+    // unlocked (a lock a buffer's worth of rows).
     const OUT_BUFFER: usize = 1 << 18;
-    let out: Box<dyn Write> = match &args.output {
+    let out: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(BufWriter::with_capacity(
             OUT_BUFFER,
             File::create(p)
                 .map_err(|e| Failure::failed(format!("cannot create {}: {e}", p.display())))?,
         )),
-        None => Box::new(BufWriter::with_capacity(
-            OUT_BUFFER,
-            std::io::stdout().lock(),
-        )),
+        None => Box::new(BufWriter::with_capacity(OUT_BUFFER, std::io::stdout())),
     };
 
     // Sigma correlations run as an analyzer over the rules' findings; the findings of rules
@@ -113,29 +112,46 @@ pub fn run(args: HuntArgs) -> Result<ExitCode, Failure> {
         color,
         width: timeline::terminal_width(),
     };
-    // One walk over the findings (read back from the spool, never all held): each is written
-    // to the timeline, pushed to the stitcher, which keeps a compact member of it, and to the
-    // reports' digest when report files are asked for.
+    // One walk over the findings (read back from the spool, never all held): each is pushed
+    // to the stitcher, which keeps a compact member of it, and to the reports' digest when
+    // report files are asked for, then handed on (in batches, in order) to the thread that
+    // writes the timeline: the two halves of the work run side by side.
     let graph = graph_handle.take();
     let mut stitcher = Stitcher::new(graph.as_ref());
     let mut digest = args.out.files.any_report().then(crate::outputs::digest);
-    let written =
-        timeline::Writer::new(out, args.format.report_format(), &table).and_then(|mut w| {
-            let mut failed = None;
-            result.findings.for_each(|f| {
-                if failed.is_none() {
-                    failed = w.push(&f).err();
+    let format = args.format.report_format();
+    let written = std::thread::scope(|scope| {
+        const ROWS: usize = 256;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<dragnet_event::Finding>>(4);
+        let table = &table;
+        let writer = scope.spawn(move || {
+            let mut w = timeline::Writer::new(out, format, table)?;
+            for batch in rx {
+                for f in &batch {
+                    w.push(f)?;
                 }
-                stitcher.push(&f);
-                if let Some(d) = &mut digest {
-                    d.push(&f);
-                }
-            });
-            match failed {
-                Some(e) => Err(e),
-                None => w.finish(),
+            }
+            w.finish()
+        });
+        let mut batch = Vec::with_capacity(ROWS);
+        result.findings.for_each(|f| {
+            stitcher.push(&f);
+            if let Some(d) = &mut digest {
+                d.push(&f);
+            }
+            batch.push(f);
+            if batch.len() == ROWS {
+                // After a write error the writer is gone: the findings still reach the
+                // stitcher and the digest.
+                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(ROWS)));
             }
         });
+        let _ = tx.send(batch);
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the timeline writer failed")))
+    });
     let report = stitcher.finish(&Default::default());
     if let Err(e) = written {
         if !common::is_broken_pipe(&e) {
