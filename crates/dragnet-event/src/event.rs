@@ -206,7 +206,10 @@ impl Event {
             time: Timestamp::UNKNOWN,
             host: "".into(),
             provenance,
-            fields: Vec::with_capacity(32),
+            // Most records have fewer fields; 24 fields (960 bytes) stay in the allocator's
+            // small-request range, where a bigger request (32 fields made 1,280 bytes) first
+            // consolidates every small block freed since: a few percent of the parse.
+            fields: Vec::with_capacity(24),
         }
     }
 
@@ -309,6 +312,20 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An event's first field buffer stays below the allocator's large-request size (1,008
+    /// bytes usable on 64-bit glibc), as `Event::new` intends.
+    #[test]
+    fn the_first_field_buffer_is_a_small_allocation() {
+        let e = Event::new(Provenance {
+            path: "t".into(),
+            record: 1,
+            format: SourceFormat::Jsonl,
+        });
+        let bytes = e.fields.capacity() * std::mem::size_of::<(Box<str>, Value)>();
+        assert!(bytes <= 1008, "{bytes} bytes");
+        assert!(e.fields.capacity() >= 16);
+    }
 
     fn ev() -> Event {
         Event::new(Provenance {

@@ -92,8 +92,10 @@ struct Bucket {
 
 impl Bucket {
     fn new(engine_rules: &[CompiledRule], refs: Vec<RouteRef>, cache: &AutomataCache) -> Bucket {
+        // Each rule's atoms on their own (the biggest buckets hold over a thousand rules).
         let atoms: Vec<Option<Clauses>> = refs
-            .iter()
+            .par_iter()
+            .with_min_len(64)
             .map(|rr| {
                 let cr = &engine_rules[rr.rule as usize];
                 // Filters never add matches, so the rule's own detection decides.
