@@ -19,6 +19,7 @@ pub(crate) fn parse(src: &str) -> Option<Vec<Node>> {
         lines: src.split('\n').collect(),
         pos: 0,
         virt: None,
+        depth: 0,
     };
     let mut docs = Vec::new();
     let mut marked = false;
@@ -75,7 +76,13 @@ struct Reader<'a> {
     /// The rest of a sequence entry's line (`- key: value`), read as a line of its own at the
     /// column where it starts: (line index, column, text).
     virt: Option<(usize, usize, &'a str)>,
+    /// Collections open (each a level of recursion): beyond [`MAX_DEPTH`] the reader gives up.
+    depth: usize,
 }
+
+/// Nesting the reader follows; rule files nest a few levels (the general parser takes deeper
+/// texts, without recursion of ours).
+const MAX_DEPTH: usize = 64;
 
 impl<'a> Reader<'a> {
     /// The next line of structure (blank and comment lines skipped).
@@ -114,16 +121,19 @@ impl<'a> Reader<'a> {
     /// A block collection starting at the next line (which has `indent`).
     fn node(&mut self, indent: usize) -> Option<Node> {
         let l = self.peek()?;
-        if l.indent != indent || l.is_marker() {
+        if l.indent != indent || l.is_marker() || self.depth >= MAX_DEPTH {
             return None;
         }
-        if is_entry(l.text) {
+        self.depth += 1;
+        let node = if is_entry(l.text) {
             self.seq(indent)
         } else if split_key(l.text).is_some() {
             self.map(indent)
         } else {
             None
-        }
+        };
+        self.depth -= 1;
+        node
     }
 
     fn map(&mut self, indent: usize) -> Option<Node> {
@@ -581,6 +591,7 @@ title: second
     /// whole result, errors included, is the general parser's).
     #[test]
     fn gives_up_beyond_the_subset() {
+        let deep = format!("{}x\n", "- ".repeat(100));
         let beyond = [
             "a: &x 1\nb: *x\n",
             "a: !tag 1\n",
@@ -605,8 +616,9 @@ title: second
             "a: 1\n  b: 2\n",
             "a: \"\\q\"\n",
             "a: |\n  x\n   \n  y\n",
+            &deep,
         ];
-        for t in beyond {
+        for t in beyond.iter().map(|t| &**t) {
             assert_eq!(parse(t), None, "read: {t:?}");
             let whole = crate::parse_documents(t).map_err(|e| (e.line, e.message));
             assert_eq!(whole, general(t).map_err(|e| (e.line, e.message)), "{t:?}");
