@@ -517,7 +517,7 @@ where
         match merge {
             // Events of the big file go to the pool in batches, so that detection uses every
             // core while the parser's own workers parse; at most a few batches are in flight
-            // (beyond that the reading thread does the work itself: memory stays bounded).
+            // (beyond that the reading thread waits for one: memory stays bounded).
             Some(merge) => {
                 let solo = Solo {
                     file: &files[idx],
@@ -594,29 +594,6 @@ struct Solo<'a, S, N, F> {
     slot: &'a Mutex<Option<(FileSummary, S)>>,
 }
 
-/// Run `work(item)` on the pool, or right here when `limit` items are already in flight (so
-/// that what the reading thread produces stays bounded in memory).
-fn spawn_bounded<'s, T, W>(
-    scope: &rayon::Scope<'s>,
-    in_flight: &'s AtomicUsize,
-    limit: usize,
-    item: T,
-    work: &'s W,
-) where
-    T: Send + 's,
-    W: Fn(T) + Sync,
-{
-    if in_flight.load(Ordering::Acquire) >= limit {
-        work(item);
-    } else {
-        in_flight.fetch_add(1, Ordering::AcqRel);
-        scope.spawn(move |_| {
-            work(item);
-            in_flight.fetch_sub(1, Ordering::AcqRel);
-        });
-    }
-}
-
 /// How many items a reading thread has handed to the pool and that are not done yet.
 #[derive(Default)]
 struct InFlight {
@@ -624,11 +601,12 @@ struct InFlight {
     done: std::sync::Condvar,
 }
 
-/// Run `work(item)` on the pool once fewer than `limit` items are in flight, waiting for one
-/// to finish otherwise: the reading thread itself does none of the work, so that the pool's
-/// threads have the cores to themselves (a third thread working beside two workers on two
-/// cores made every one of them slower). From inside a pool (where waiting could leave no
-/// thread to do the work) it behaves as [`spawn_bounded`].
+/// Run `work(item)` on the pool once fewer than `limit` items are in flight (so that what the
+/// reading thread produces stays bounded in memory), waiting for one to finish otherwise: the
+/// reading thread itself does none of the work, so that the pool's threads have the cores to
+/// themselves (a third thread working beside two workers on two cores made every one of them
+/// slower). From inside a pool, where waiting could leave no thread to do the work, it works
+/// inline instead.
 fn spawn_waiting<'s, T, W>(
     scope: &rayon::Scope<'s>,
     in_flight: &'s InFlight,
@@ -676,7 +654,7 @@ where
     /// the batch's buffer is reused.
     fn read_batched(&self, mail: &MailConfig) {
         let shared = Mutex::new((self.new_state)());
-        let in_flight = AtomicUsize::new(0);
+        let in_flight = InFlight::default();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<Event>>();
         let process = |batch: Vec<Event>| {
             let mut state = (self.new_state)();
@@ -705,7 +683,7 @@ where
                         let next = next.unwrap_or_else(|| Vec::with_capacity(BATCH));
                         let full = std::mem::replace(&mut batch, next);
                         self.progress.add_records(full.len() as u64, 0);
-                        spawn_bounded(scope, &in_flight, 2 * self.threads, full, &process);
+                        spawn_waiting(scope, &in_flight, 2 * self.threads, full, &process);
                     }
                 },
                 &mut |err: ReadError| {
