@@ -625,3 +625,48 @@ title: second
         }
     }
 }
+
+#[cfg(test)]
+mod mutations {
+    use super::parse;
+    use crate::parse_documents_general as general;
+
+    /// Texts a few edits away from a rule (characters that mean something in YAML inserted,
+    /// deleted or replaced, a deterministic sequence): the reader never panics, and whatever
+    /// it reads is exactly what the general parser reads.
+    #[test]
+    fn near_rules_are_read_as_the_general_parser_reads_them_or_left_to_it() {
+        let base = "title: Example\nid: 1\ntags:\n    - attack.t1059\n    - 'q''s'\ndetection:\n    sel:\n        - Image|endswith: '\\\\cmd.exe'\n          CommandLine: \"a \\\"b\\\"\"\n        - Other: [x, 'y']\n    note: |\n        line one\n          two\n\n        three\n    folded: >-\n        a\n        b\n    condition: sel # comment\nlevel: high\n---\ntitle: second\n";
+        assert!(parse(base).is_some());
+        let alphabet: Vec<char> = " -:#'\"|>[]{},\n\\x&*!?%0".chars().collect();
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut read, mut tried) = (0, 0);
+        for _ in 0..3000 {
+            let mut chars: Vec<char> = base.chars().collect();
+            for _ in 0..1 + next(3) {
+                let at = next(chars.len());
+                match next(3) {
+                    0 => {
+                        chars.remove(at);
+                    }
+                    1 => chars.insert(at, alphabet[next(alphabet.len())]),
+                    _ => chars[at] = alphabet[next(alphabet.len())],
+                }
+            }
+            let text: String = chars.into_iter().collect();
+            tried += 1;
+            if let Some(docs) = parse(&text) {
+                read += 1;
+                assert_eq!(Ok(docs), general(&text).map_err(|e| e.message), "{text:?}");
+            }
+        }
+        // Most single edits leave a readable rule: the comparison is not vacuous.
+        assert!(read * 3 > tried, "read {read} of {tried}");
+    }
+}
