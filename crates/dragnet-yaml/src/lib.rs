@@ -125,18 +125,36 @@ pub fn parse_documents(src: &str) -> Result<Vec<Node>, YamlError> {
 pub fn parse_documents_general(src: &str) -> Result<Vec<Node>, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(src);
-    if let Err(e) = parser.load(&mut builder, true) {
-        // The builder's own error comes first: the parser goes on after it.
-        return Err(builder.error.unwrap_or_else(|| YamlError {
-            line: e.marker().line(),
-            message: e.info().to_string(),
-        }));
+    // The parser's events one by one (its own loader recurses once a level of nesting, and a
+    // hostile text nested deeply enough would overflow the stack): the builder keeps its
+    // open collections on a stack of its own, up to MAX_NESTING.
+    while let Some(next) = parser.next_event() {
+        match next {
+            Ok((ev, span)) => {
+                builder.on_event(ev, span);
+                if builder.stack.len() > MAX_NESTING {
+                    builder.fail(span.start.line(), "YAML nested too deeply");
+                }
+                if builder.error.is_some() {
+                    break;
+                }
+            }
+            Err(e) => {
+                return Err(YamlError {
+                    line: e.marker().line(),
+                    message: e.info().to_string(),
+                })
+            }
+        }
     }
     match builder.error {
         Some(e) => Err(e),
         None => Ok(builder.docs),
     }
 }
+
+/// Collections open at once beyond which a text is refused (rules nest a few levels).
+const MAX_NESTING: usize = 256;
 
 /// The documents of `src` read by the fast reader for plain block YAML alone, `None` when the
 /// text goes beyond what it reads (for comparisons and benchmarks).
@@ -308,6 +326,30 @@ mod tests {
             Some("1")
         );
         assert!(docs[1].is_null());
+    }
+
+    /// Nesting is bounded: a text nested deeper than rules ever are is refused with a line,
+    /// however deep (the reader neither recurses once a level nor overflows its stack).
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        for depth in [300, 100_000] {
+            let seq = format!("{}x\n", "- ".repeat(depth));
+            let e = parse_documents(&seq).unwrap_err();
+            assert_eq!((e.line, e.message.as_str()), (1, "YAML nested too deeply"));
+        }
+        // Indented mappings: the text grows with the square of the depth.
+        for depth in [300, 3_000] {
+            let map: String = (0..depth)
+                .map(|i| format!("{}k:\n", " ".repeat(i)))
+                .collect();
+            let e = parse_documents(&format!("{map}{}k: 1\n", " ".repeat(depth))).unwrap_err();
+            assert_eq!(
+                (e.line, e.message.as_str()),
+                (257, "YAML nested too deeply")
+            );
+        }
+        let ok = format!("{}x\n", "- ".repeat(200));
+        assert_eq!(parse_documents(&ok).unwrap().len(), 1);
     }
 
     #[test]
