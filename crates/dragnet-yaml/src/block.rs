@@ -208,20 +208,10 @@ impl<'a> Reader<'a> {
                 _ => None,
             };
         }
-        let scalar = |text: String, plain: bool| {
-            Some(Node {
-                line: no,
-                kind: NodeKind::Scalar { text, plain },
-            })
-        };
         let (text, plain, after) = match rest.as_bytes()[0] {
             b'|' | b'>' => return self.block_scalar(indent, no, rest),
-            b'"' => {
-                let (t, after) = double_quoted(&rest[1..])?;
-                (t, false, after)
-            }
-            b'\'' => {
-                let (t, after) = single_quoted(&rest[1..])?;
+            b'"' | b'\'' => {
+                let (t, after) = quoted(rest)?;
                 (t, false, after)
             }
             b'[' => return self.flow_seq(indent, no, &rest[1..]),
@@ -239,7 +229,10 @@ impl<'a> Reader<'a> {
                 return None;
             }
         }
-        scalar(text, plain)
+        Some(Node {
+            line: no,
+            kind: NodeKind::Scalar { text, plain },
+        })
     }
 
     /// A literal (`|`) or folded (`>`) block scalar whose header is on line `no`.
@@ -337,12 +330,8 @@ impl<'a> Reader<'a> {
         } else {
             loop {
                 let (text, plain, after) = match s.as_bytes().first()? {
-                    b'"' => {
-                        let (t, a) = double_quoted(&s[1..])?;
-                        (t, false, a)
-                    }
-                    b'\'' => {
-                        let (t, a) = single_quoted(&s[1..])?;
+                    b'"' | b'\'' => {
+                        let (t, a) = quoted(s)?;
                         (t, false, a)
                     }
                     _ => {
@@ -403,14 +392,7 @@ fn is_entry(text: &str) -> bool {
 /// A mapping entry's key and what follows its colon, if `text` is one.
 fn split_key(text: &str) -> Option<(String, &str)> {
     let (key, after) = match text.as_bytes()[0] {
-        b'"' => {
-            let (k, after) = double_quoted(&text[1..])?;
-            (k, after)
-        }
-        b'\'' => {
-            let (k, after) = single_quoted(&text[1..])?;
-            (k, after)
-        }
+        b'"' | b'\'' => quoted(text)?,
         _ => {
             if !starts_plain(text) {
                 return None;
@@ -460,6 +442,16 @@ fn plain(rest: &str) -> Option<&str> {
         return None;
     }
     Some(text)
+}
+
+/// A quoted scalar that ends on this line (`s` starts with its quote, double or single): its
+/// text and what follows the closing quote.
+fn quoted(s: &str) -> Option<(String, &str)> {
+    match s.as_bytes().first()? {
+        b'"' => double_quoted(&s[1..]),
+        b'\'' => single_quoted(&s[1..]),
+        _ => None,
+    }
 }
 
 /// A double-quoted scalar that ends on this line (`s` follows the opening quote): its text

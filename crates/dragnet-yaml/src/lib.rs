@@ -127,14 +127,11 @@ pub fn parse_documents_general(src: &str) -> Result<Vec<Node>, YamlError> {
     let mut parser = Parser::new_from_str(src);
     // The parser's events one by one (its own loader recurses once a level of nesting, and a
     // hostile text nested deeply enough would overflow the stack): the builder keeps its
-    // open collections on a stack of its own, up to MAX_NESTING.
+    // open collections on a stack of its own, up to MAX_NESTING, and stops at its first error.
     while let Some(next) = parser.next_event() {
         match next {
             Ok((ev, span)) => {
                 builder.on_event(ev, span);
-                if builder.stack.len() > MAX_NESTING {
-                    builder.fail(span.start.line(), "YAML nested too deeply");
-                }
                 if builder.error.is_some() {
                     break;
                 }
@@ -247,6 +244,11 @@ impl<'input> SpannedEventReceiver<'input> for Builder {
                     plain: matches!(style, ScalarStyle::Plain),
                 },
             }),
+            Event::SequenceStart(..) | Event::MappingStart(..)
+                if self.stack.len() >= MAX_NESTING =>
+            {
+                self.fail(line, "YAML nested too deeply")
+            }
             Event::SequenceStart(..) => self.stack.push(Open::Seq(line, Vec::new())),
             Event::MappingStart(..) => self.stack.push(Open::Map(line, Vec::new(), None)),
             Event::SequenceEnd | Event::MappingEnd => {

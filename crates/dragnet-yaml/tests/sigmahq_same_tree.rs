@@ -1,35 +1,9 @@
 //! The fast reader for plain block YAML gives exactly the general parser's tree (text, quoting,
 //! lines) on every SigmaHQ rule file it reads, and reads nearly all of them.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-/// The shared data set (`DRAGNET_SHARED`, default `<workspace>/../shared`), or None after a
-/// loud note when it is absent.
-fn shared() -> Option<PathBuf> {
-    let p = std::env::var_os("DRAGNET_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.join("data/sigma/sigmahq").is_dir() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: shared data not found at {} (set DRAGNET_SHARED)",
-            p.display()
-        );
-        None
-    }
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
-            out.push(p);
-        }
-    }
-}
+use common::{shared, yaml_files};
 
 #[test]
 fn the_block_reader_agrees_with_the_general_parser_on_sigmahq() {
